@@ -1,0 +1,58 @@
+/*
+ * rle.h
+ *	  Parquet's RLE / bit-packed hybrid encoding (definition and repetition
+ *	  levels, dictionary indices, RLE booleans), both directions.
+ *
+ * The decoder never reads past the bytes it was given: running out of input
+ * before the requested values are produced is LAKE_ERROR_CORRUPT.  It
+ * allocates nothing; callers pass output arrays they sized themselves.
+ */
+#ifndef LAKE_RLE_H
+#define LAKE_RLE_H
+
+#include "lake/lake_common.h"
+
+typedef struct RleDecoder
+{
+	const uint8_t *pos;
+	const uint8_t *end;
+	int			bit_width;		/* 0..32 */
+	/* current run */
+	uint32_t	rle_remaining;	/* values left in an RLE run */
+	uint32_t	rle_value;
+	uint32_t	packed_remaining;	/* values left in a bit-packed run */
+	const uint8_t *packed_pos;	/* start of the current group of 8 */
+	uint32_t	packed_index;	/* index within the bit-packed run */
+} RleDecoder;
+
+/* bit_width 0 decodes zeros forever (a column whose max level is 0). */
+extern void rle_decoder_init(RleDecoder *d, const uint8_t *data, size_t len, int bit_width);
+
+/* Decode exactly count values. */
+extern LakeStatus rle_decode_uint32(RleDecoder *d, uint32_t *out, size_t count, LakeError *err);
+extern LakeStatus rle_decode_int16(RleDecoder *d, int16_t *out, size_t count, LakeError *err);
+/* Skip count values. */
+extern LakeStatus rle_skip(RleDecoder *d, size_t count, LakeError *err);
+
+/* Smallest bit width that holds max_value (0 for 0). */
+extern int	rle_bit_width(uint32_t max_value);
+
+/* Encoder: buffers values and appends runs to out. */
+typedef struct RleEncoder
+{
+	LakeBuffer *out;
+	int			bit_width;
+	uint32_t	buffered[8];	/* values not yet emitted */
+	int			num_buffered;
+	uint32_t	repeat_value;
+	uint32_t	repeat_count;
+	size_t		packed_header_pos;	/* offset of the open bit-packed run's header, or SIZE_MAX */
+	uint32_t	packed_groups;	/* groups of 8 in the open bit-packed run */
+} RleEncoder;
+
+extern void rle_encoder_init(RleEncoder *e, LakeBuffer *out, int bit_width);
+extern LakeStatus rle_encoder_put(RleEncoder *e, uint32_t value, LakeError *err);
+/* Emit everything buffered; the encoder may then be re-initialised. */
+extern LakeStatus rle_encoder_flush(RleEncoder *e, LakeError *err);
+
+#endif							/* LAKE_RLE_H */

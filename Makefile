@@ -52,7 +52,11 @@ check: deps
 	$(MAKE) install
 	@bash test/run-all.sh
 
-demo: install
+build/gen_sensor_data: bench/gen_sensor_data.c
+	@mkdir -p build
+	$(CC) -O2 -std=gnu11 -Wall -Wextra $< -lm -o $@
+
+demo: install build/gen_sensor_data
 	@bash scripts/demo.sh
 
 bench: install

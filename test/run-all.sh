@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The suites that need an installed extension: pgTAP through pg_prove, then the
+# DuckDB interop tests.  (make check runs the C unit tests of lake/ first.)
+# Runs every suite even when one fails; exits non-zero if any failed.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+status=0
+echo "== pgTAP suites"
+bash "$here/run-pgtap.sh" || status=1
+echo "== interop suites (DuckDB, node-postgres)"
+bash "$here/interop/run.sh" || status=1
+if [ $status -ne 0 ]; then
+	echo "check: some suites failed"
+fi
+exit $status

@@ -37,7 +37,12 @@ build/unit/%: test/unit/%.c test/unit/unit.h build/liblake.a
 	@mkdir -p build/unit
 	$(CC) $(LAKE_CFLAGS) -Itest/unit $< build/liblake.a $(LAKE_LIBS) -o $@
 
-unit: deps $(UNIT_BINS)
+# node deps of the tests (DuckDB as the oracle, node-postgres as a client)
+test/node_modules/.installed: test/package.json test/package-lock.json
+	cd test && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+unit: deps test/node_modules/.installed $(UNIT_BINS)
 	@bash test/unit/run.sh $(UNIT_BINS)
 
 # ---- the whole suite ----

@@ -13,11 +13,15 @@
 extern bool lake_codec_supported(ParquetCodec codec);
 
 /*
- * The largest uncompressed size that src_len compressed bytes can honestly
- * expand to under this codec (snappy: the length its header states, checked;
- * lz4: 255x; gzip/deflate: 1032x; zstd: the frame's content size when stated,
- * else 1032x... with saturation).  Readers refuse a page header whose
- * uncompressed size exceeds this before allocating anything.
+ * The largest size that src (the compressed part of a page: for data page v2
+ * the part after the levels) can honestly decompress to under this codec, so
+ * that a reader can refuse a page header claiming more before allocating:
+ * UNCOMPRESSED: src_len.  SNAPPY: the length its header states (0 if the
+ * header is unreadable or states more than snappy can expand to, ~21x).
+ * ZSTD: the sum of the frames' stated content sizes, with 32768x a frame of
+ * unstated size.  GZIP: 1032x (deflate's limit).  LZ4_RAW: 256x.  Saturates
+ * at UINT64_MAX.  0 for codecs we do not support (check lake_codec_supported
+ * first to report those as unsupported).
  */
 extern uint64_t lake_codec_max_expansion(ParquetCodec codec, const uint8_t *src, size_t src_len);
 
@@ -39,7 +43,10 @@ extern size_t lake_compress_bound(ParquetCodec codec, size_t src_len);
 extern LakeStatus lake_compress(ParquetCodec codec, int level, const uint8_t *src, size_t src_len,
 								uint8_t *dst, size_t dst_cap, size_t *dst_len, LakeError *err);
 
-/* Parse "snappy", "zstd", "gzip", "lz4_raw", "none"/"uncompressed" (case-insensitive). */
+/*
+ * Parse "snappy", "zstd", "gzip", "lz4_raw", "none"/"uncompressed"
+ * (case-insensitive); "lz4" means LZ4_RAW, as in DuckDB and arrow.
+ */
 extern bool lake_codec_from_name(const char *name, ParquetCodec *codec);
 
 #endif							/* LAKE_COMPRESSION_H */

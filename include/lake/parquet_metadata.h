@@ -294,7 +294,19 @@ typedef struct ParquetPageHeader
 extern LakeStatus parquet_metadata_decode(const LakeAllocator *a, const uint8_t *buf, size_t len,
 										  ParquetFileMetaData *out, LakeError *err);
 
-/* Encode a FileMetaData (Thrift compact) and append it to out. */
+/*
+ * Free what parquet_metadata_decode allocated (safe on a zeroed or partly
+ * filled struct; a no-op-free allocator makes it a no-op).  Leaves md zeroed.
+ */
+extern void parquet_metadata_free(const LakeAllocator *a, ParquetFileMetaData *md);
+
+/*
+ * Encode a FileMetaData (Thrift compact) and append it to out.  Field ids go
+ * in increasing order; a schema element with a logical type also gets the
+ * matching legacy converted_type (and scale/precision for DECIMAL) unless it
+ * sets converted_type itself; has_column_orders writes TypeDefinedOrder for
+ * every leaf.
+ */
 extern LakeStatus parquet_metadata_encode(const ParquetFileMetaData *md, LakeBuffer *out, LakeError *err);
 
 /*

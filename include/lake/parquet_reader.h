@@ -63,14 +63,24 @@ extern const ParquetSchema *parquet_reader_schema(const ParquetReader *r);
  * sizes its own arrays by it).  For a leaf with max_rep > 0 a batch always
  * ends at a record boundary and holds at most max_levels levels and at least
  * one whole record (so a single huge record may exceed max_levels, within the
- * memory budget).
+ * memory budget).  For a leaf with max_rep == 0 every batch holds exactly
+ * max_levels levels except the last one of the chunk (which may be short),
+ * so the flat columns of a row group read with the same max_levels stay
+ * aligned batch by batch; then num_levels == 0 marks the end.  Opening
+ * checks the chunk's codec (LAKE_ERROR_UNSUPPORTED) and max_levels against
+ * the budget (LAKE_ERROR_LIMIT); pages are read and checked as the batches
+ * need them, and a chunk whose pages hold more or fewer values than its
+ * num_values is LAKE_ERROR_CORRUPT when that shows.
  */
 extern LakeStatus parquet_column_reader_open(ParquetReader *r, int row_group, int leaf,
 											 size_t max_levels, ParquetColumnReader **out,
 											 LakeError *err);
 extern LakeStatus parquet_column_reader_next(ParquetColumnReader *cr, ParquetColumnBatch *batch,
 											 LakeError *err);
-/* Skip num_rows records without materialising values. */
+/*
+ * Skip num_rows records (rows).  Decodes and discards; invalidates the last
+ * batch.  Skipping past the end is not an error: the next batch is empty.
+ */
 extern LakeStatus parquet_column_reader_skip(ParquetColumnReader *cr, int64_t num_rows, LakeError *err);
 extern void parquet_column_reader_close(ParquetColumnReader *cr);
 
@@ -102,6 +112,14 @@ typedef struct ParquetPredicate
 
 extern bool parquet_reader_row_group_may_match(const ParquetReader *r, int row_group,
 											   const ParquetPredicate *preds, int num_preds);
+/*
+ * Notes on the pushdown: a row group of 0 rows never matches; a comparison or
+ * IN never matches a row group whose null_count equals its row count; x IN ()
+ * never matches.  For FLOAT/DOUBLE, GT and GE never skip (writers leave NaN,
+ * which SQL sorts above every number, out of min/max), and a NaN predicate
+ * value never skips.  Predicates on repeated leaves, or with a leaf out of
+ * range, never skip.
+ */
 
 /*
  * Nested fields (groups, lists, maps) as JSON text per record: reads all
@@ -117,7 +135,15 @@ extern LakeStatus parquet_field_reader_open(ParquetReader *r, int row_group, int
 /*
  * Yields *num_rows (0 at end) records; record i is json->data[offsets[i]
  * .. offsets[i+1]) or SQL NULL when is_null[i].  Arrays owned by the field
- * reader, valid until the next call.
+ * reader, valid until the next call.  Every call but the last yields exactly
+ * max_rows records.  The JSON is not NUL-terminated.  Values: numbers plain
+ * (DECIMAL scaled, unsigned integers unsigned; float NaN/Infinity as the
+ * strings "NaN", "Infinity", "-Infinity"), strings escaped (invalid UTF-8
+ * replaced by U+FFFD; a NUL byte becomes \u0000), binary as "\\x<hex>"
+ * (PostgreSQL's bytea text), DATE "YYYY-MM-DD", TIMESTAMP and INT96
+ * "YYYY-MM-DDTHH:MM:SS.ffffff" (digits by unit; "Z" when adjusted to UTC;
+ * INT96 always "Z"), TIME "HH:MM:SS.fff", UUID in its canonical form.  A
+ * top-level field that is REPEATED (legacy) yields an array per record.
  */
 extern LakeStatus parquet_field_reader_next(ParquetFieldReader *fr, size_t *num_rows,
 											const LakeBuffer **json, const size_t **offsets,

@@ -50,6 +50,9 @@ typedef struct ParquetSchema
 extern LakeStatus parquet_schema_build(const LakeAllocator *a, const ParquetSchemaElement *elements,
 									   int num_elements, ParquetSchema *out, LakeError *err);
 
+/* Free what parquet_schema_build allocated; leaves out zeroed. */
+extern void parquet_schema_free(const LakeAllocator *a, ParquetSchema *schema);
+
 /* Top-level field by name: exact match first, then a unique case-insensitive one; -1 if none. */
 extern int	parquet_schema_find_field(const ParquetSchema *schema, const char *name);
 

@@ -14,18 +14,27 @@
 
 typedef struct RleDecoder
 {
-	const uint8_t *pos;
+	const uint8_t *start;		/* for offsets in messages */
+	const uint8_t *pos;			/* next run header, or next group of the open bit-packed run */
 	const uint8_t *end;
 	int			bit_width;		/* 0..32 */
-	/* current run */
-	uint32_t	rle_remaining;	/* values left in an RLE run */
+	/* current run (private) */
+	uint64_t	rle_remaining;	/* values left in the RLE run */
 	uint32_t	rle_value;
-	uint32_t	packed_remaining;	/* values left in a bit-packed run */
-	const uint8_t *packed_pos;	/* start of the current group of 8 */
-	uint32_t	packed_index;	/* index within the bit-packed run */
+	uint64_t	packed_remaining;	/* values of the bit-packed run still in bytes at pos */
+	const uint8_t *packed_end;	/* where the bit-packed run's bytes end */
+	uint32_t	group[8];		/* an unpacked group being served */
+	int			group_pos;		/* next value in group[] */
+	int			group_len;		/* values in group[] */
 } RleDecoder;
 
-/* bit_width 0 decodes zeros forever (a column whose max level is 0). */
+/*
+ * bit_width 0 decodes zeros forever (a column whose max level is 0).
+ * A bit-packed run whose last groups were cut off by the end of the input is
+ * accepted as far as its bytes go: only asking for a value whose bits are
+ * missing is LAKE_ERROR_CORRUPT.  The hybrid's length prefix (for levels in
+ * data page v1) is the caller's: pass the bytes after it.
+ */
 extern void rle_decoder_init(RleDecoder *d, const uint8_t *data, size_t len, int bit_width);
 
 /* Decode exactly count values. */

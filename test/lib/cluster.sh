@@ -27,7 +27,7 @@ cluster_start() {
 	{
 		echo "listen_addresses = ''"
 		echo "unix_socket_directories = '$CLUSTER_DIR/socket'"
-		echo "shared_preload_libraries = 'iot_lakehouse'"
+		echo "shared_preload_libraries = '${CLUSTER_PRELOAD-iot_lakehouse}'"
 		echo "fsync = off"
 		echo "log_min_messages = warning"
 		for line in "$@"; do echo "$line"; done

@@ -1417,12 +1417,21 @@ converted_from_logical(const ParquetLogicalType *lt)
 		case PQ_LT_DATE:
 			return PQ_CT_DATE;
 		case PQ_LT_TIME:
+			/*
+			 * The legacy TIME_* and TIMESTAMP_* types mean UTC-adjusted
+			 * (LogicalTypes.md); a local time or timestamp gets none, as
+			 * arrow writes it.
+			 */
+			if (!lt->is_adjusted_to_utc)
+				return PQ_CT_NONE;
 			if (lt->unit == PQ_UNIT_MILLIS)
 				return PQ_CT_TIME_MILLIS;
 			if (lt->unit == PQ_UNIT_MICROS)
 				return PQ_CT_TIME_MICROS;
 			return PQ_CT_NONE;
 		case PQ_LT_TIMESTAMP:
+			if (!lt->is_adjusted_to_utc)
+				return PQ_CT_NONE;
 			if (lt->unit == PQ_UNIT_MILLIS)
 				return PQ_CT_TIMESTAMP_MILLIS;
 			if (lt->unit == PQ_UNIT_MICROS)

@@ -246,7 +246,9 @@ compare_rich(const Rich *r, const ParquetFileMetaData *d)
 	CHECK(d->schema[7].converted_type == PQ_CT_UTF8 && d->schema[7].logical.kind == PQ_LT_NONE);
 	CHECK(d->schema[11].converted_type == PQ_CT_INT_8);
 	CHECK(d->schema[11].logical.bit_width == 8 && d->schema[11].logical.is_signed);
-	CHECK(d->schema[12].converted_type == PQ_CT_TIME_MILLIS);
+	/* a local (not UTC-adjusted) time carries no legacy converted type (LogicalTypes.md) */
+	CHECK(d->schema[12].converted_type == PQ_CT_NONE);
+	CHECK(d->schema[3].converted_type == PQ_CT_TIMESTAMP_MICROS);
 	CHECK(d->schema[12].logical.unit == PQ_UNIT_MILLIS && !d->schema[12].logical.is_adjusted_to_utc);
 	CHECK(d->schema[3].logical.unit == PQ_UNIT_MICROS && d->schema[3].logical.is_adjusted_to_utc);
 	CHECK(d->schema[13].converted_type == PQ_CT_NONE && d->schema[13].logical.kind == PQ_LT_UUID);

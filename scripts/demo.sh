@@ -24,7 +24,8 @@ CREATE TABLE readings (sensor_id int, "timestamp" timestamp, temperature float8,
 COPY readings FROM :'csv' (FORMAT csv, HEADER);
 \set parquet :files '/readings.parquet'
 \set QUIET off
-\echo '== write the readings to Parquet (zstd)'
+\echo '== write the readings to Parquet (zstd), one sensor per row group of 10,000 readings'
+SET lakehouse.parquet_row_group_rows = 10000;
 SELECT lakehouse.write_parquet('SELECT * FROM readings ORDER BY sensor_id, "timestamp"',
                                :'parquet', 'zstd') AS rows_written;
 \set QUIET on
@@ -38,8 +39,9 @@ SELECT location, count(*) AS readings, round(avg(temperature)::numeric, 2) AS av
        round(avg(humidity)::numeric, 2) AS avg_humidity
   FROM readings_parquet GROUP BY location ORDER BY location;
 \echo '== one sensor: row groups its statistics rule out are skipped'
-EXPLAIN (COSTS OFF) SELECT count(*) FROM readings_parquet WHERE sensor_id = 1005;
-SELECT count(*) FROM readings_parquet WHERE sensor_id = 1005;
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+SELECT count(*), round(avg(temperature)::numeric, 2) FROM readings_parquet WHERE sensor_id = 1005;
+SELECT count(*), round(avg(temperature)::numeric, 2) AS avg_temp FROM readings_parquet WHERE sensor_id = 1005;
 SQL
 if [ -n "${KEEP_CLUSTER:-}" ]; then
 	echo "cluster left running: PGHOST=$PGHOST psql -U postgres"

@@ -8,7 +8,7 @@ PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config
 EXT_MAKE = $(MAKE) -f extension.mk PG_CONFIG=$(PG_CONFIG)
 CC ?= cc
 LAKE_CFLAGS = -O2 -g -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -Iinclude $(EXTRA_CFLAGS)
-LAKE_LIBS = -lsnappy -lzstd -lz -llz4 -lcsv -lm
+LAKE_LIBS = -lsnappy -lzstd -lz -llz4 -lcsv -ljansson -lm
 LAKE_SRCS = $(sort $(wildcard lake/*.c))
 UNIT_SRCS = $(sort $(wildcard test/unit/test_*.c))
 UNIT_BINS = $(patsubst test/unit/%.c,build/unit/%,$(UNIT_SRCS))

@@ -7,7 +7,7 @@ DATA = $(wildcard sql/iot_lakehouse--*.sql)
 OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c lake/*.c fdw/*.c worker/*.c)))
 
 PG_CPPFLAGS = -I$(CURDIR)/include -std=gnu11
-SHLIB_LINK = -lsnappy -lzstd -lz -llz4 -lcsv -lm
+SHLIB_LINK = -lsnappy -lzstd -lz -llz4 -lcsv -ljansson -lm
 EXTRA_CLEAN = build
 
 PG_CONFIG ?= pg_config

@@ -52,8 +52,14 @@ pgtap: install
 interop: install
 	@bash test/interop/run.sh
 
+# libFuzzer harnesses of lake/: replay the seeds and saved crashes, then fuzz briefly
+FUZZ_SECONDS ?= 15
+fuzz: deps
+	@bash test/fuzz/run.sh $(FUZZ_SECONDS)
+
 check: deps
 	$(MAKE) unit
+	$(MAKE) fuzz
 	$(MAKE) install
 	@bash test/run-all.sh
 

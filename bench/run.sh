@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# The benchmark of issue 2 (`make bench`, after `make install`): generates
+# BENCH_ROWS (default 5,000,000) clean sensor rows, starts a throwaway
+# cluster, loads them (bench/setup.sql) and runs bench/bench.mjs, which times
+# everything side by side and writes bench/results/latest.md.  Also builds
+# the lake/-only micro-benchmarks (bench/bench_lake_scan.c, and
+# bench/bench_parquet_write.c when present).  Not a test: it fails only when
+# something does not run or sources disagree on the result.
+#
+# Environment: BENCH_ROWS, BENCH_RUNS (default 5), BENCH_SHARED_BUFFERS
+# (default 2GB), KEEP_CLUSTER=1 to keep the cluster for inspection.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+COMMAND="make bench"
+[ -z "${BENCH_ROWS:-}" ] || COMMAND="BENCH_ROWS=$BENCH_ROWS $COMMAND"
+[ -z "${BENCH_RUNS:-}" ] || COMMAND="BENCH_RUNS=$BENCH_RUNS $COMMAND"
+BENCH_ROWS=${BENCH_ROWS:-5000000}
+BENCH_RUNS=${BENCH_RUNS:-5}
+BENCH_SHARED_BUFFERS=${BENCH_SHARED_BUFFERS:-2GB}
+CC=${CC:-cc}
+CFLAGS="-O2 -g -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -Iinclude"
+LIBS="-lsnappy -lzstd -lz -llz4 -lcsv -lm"
+B=build/bench
+mkdir -p "$B" bench/results
+
+# ---- the C tools ----
+$CC $CFLAGS bench/gen_sensor_data.c -o "$B/gen_sensor_data" -lm
+bash bench/test_gen_sensor_data.sh "$B/gen_sensor_data"
+# the micro-benchmarks are optional: the SQL benchmark runs without them
+if make -s build/liblake.a &&
+	$CC $CFLAGS bench/bench_lake_scan.c build/liblake.a $LIBS -o "$B/bench_lake_scan"; then
+	export BENCH_LAKE_SCAN="$ROOT/$B/bench_lake_scan"
+	if [ -f bench/bench_parquet_write.c ]; then
+		$CC $CFLAGS bench/bench_parquet_write.c build/liblake.a $LIBS -o "$B/bench_parquet_write" &&
+			export BENCH_PARQUET_WRITE="$ROOT/$B/bench_parquet_write" ||
+			echo "bench: warning: bench/bench_parquet_write.c does not build (skipped)"
+	fi
+else
+	echo "bench: warning: the lake/ micro-benchmark does not build (skipped)"
+fi
+
+# ---- node dependencies (DuckDB, node-postgres) live in test/ ----
+if [ ! -d test/node_modules/@duckdb/node-api ] || [ ! -d test/node_modules/pg ]; then
+	(cd test && npm install --no-audit --no-fund --loglevel=error)
+fi
+
+# ---- cluster and data ----
+. test/lib/cluster.sh
+trap cluster_stop EXIT
+cluster_start "shared_buffers = '$BENCH_SHARED_BUFFERS'" "jit = off" "max_wal_size = '4GB'"
+
+CSV="$LAKE_TEST_FILES/sensor_${BENCH_ROWS}.csv"
+echo "bench: generating $BENCH_ROWS rows"
+"$B/gen_sensor_data" --rows "$BENCH_ROWS" --sensors 100 --seed 42 --out "$CSV"
+chmod 644 "$CSV"
+echo "bench: loading the heap table"
+psql -X -q -v ON_ERROR_STOP=1 -v csv="$CSV" -f bench/setup.sql
+
+echo "bench: measuring"
+BENCH_CSV="$CSV" BENCH_DIR="$LAKE_TEST_FILES" BENCH_ROWS="$BENCH_ROWS" BENCH_RUNS="$BENCH_RUNS" \
+	BENCH_REPORT="$ROOT/bench/results/latest.md" \
+	BENCH_COMMAND="$COMMAND" \
+	node bench/bench.mjs
+echo "bench: report written to bench/results/latest.md"

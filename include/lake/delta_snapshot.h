@@ -182,6 +182,16 @@ typedef struct DeltaHistoryEntry
 
 extern LakeStatus delta_history(const LakeAllocator *a, const char *table_dir,
 								DeltaHistoryEntry **entries, int *num_entries, LakeError *err);
+/* Free what delta_history returned (for allocators whose free is not a no-op). */
+extern void delta_history_free(const LakeAllocator *a, DeltaHistoryEntry *entries, int num_entries);
+
+/*
+ * The commit timestamps delta_version_at_timestamp uses: one per commit file
+ * in _delta_log, ascending by version (two allocator-owned arrays of *num).
+ */
+extern LakeStatus delta_commit_timestamps(const LakeAllocator *a, const char *table_dir,
+										  int64_t **versions, int64_t **timestamps_ms, int *num,
+										  LakeError *err);
 
 /* Names for messages */
 extern const char *delta_type_name(DeltaTypeKind kind);

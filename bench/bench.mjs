@@ -16,6 +16,9 @@
 //   sets: PGHOST etc., BENCH_CSV, BENCH_DIR (a directory the server can
 //   write), BENCH_ROWS, BENCH_RUNS, BENCH_REPORT, BENCH_LAKE_SCAN and
 //   BENCH_PARQUET_WRITE (micro-benchmark binaries, optional), BENCH_COMMAND.
+//   The Delta Lake part (issue 3) is bench/bench_delta.mjs, whose section
+//   is appended to the report (BENCH_DELTA=0 leaves it out;
+//   BENCH_DELTA_SNAPSHOT: its lake/-only micro-benchmark binary).
 import { createRequire } from 'node:module';
 import { pathToFileURL, fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
@@ -193,6 +196,21 @@ runMicro('bench_lake_scan', env.BENCH_LAKE_SCAN, [ourFile, String(RUNS)]);
 runMicro('bench_parquet_write', env.BENCH_PARQUET_WRITE, [String(ROWS), path.join(DIR, 'micro_write.parquet')]);
 fs.rmSync(path.join(DIR, 'micro_write.parquet'), { force: true });
 
+// ---------------------------------------------------------------- Delta (issue 3)
+let delta = null;
+if (env.BENCH_DELTA !== '0') {
+	console.error('bench: Delta tables (bench/bench_delta.mjs)');
+	try {
+		const { benchDelta } = await import('./bench_delta.mjs');
+		delta = await benchDelta({ q, dq, dir: DIR, runs: RUNS, snapshotBin: env.BENCH_DELTA_SNAPSHOT,
+			keep: !!env.KEEP_CLUSTER });
+		problems.push(...delta.problems);
+		notes.push(...delta.notes);
+	} catch (e) {
+		problems.push(`the Delta benchmark failed: ${e.message}`);
+	}
+}
+
 await client.end();
 for (const i of [-1, ...Array(SLOW_RUNS).keys()]) {
 	if (i !== 0) {
@@ -207,7 +225,7 @@ const writeRatio = lakeWrite.best / duckWrite.best;
 const verdict = (ok) => (ok ? 'met' : 'NOT met');
 const cpu = (os.cpus()[0] || {}).model || 'unknown CPU';
 const L = [];
-L.push('# iot_lakehouse benchmark (issue 2)');
+L.push('# iot_lakehouse benchmark (issues 2 and 3)');
 L.push('');
 L.push(`- date: ${new Date().toISOString().replace('T', ' ').replace(/\..*/, '')} UTC`);
 L.push(`- machine: ${cpu}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GB RAM, ${os.type()} ${os.release()}`);
@@ -250,6 +268,10 @@ if (micro.length) {
 	L.push('');
 	for (const m of micro)
 		L.push(`- ${m}`);
+}
+if (delta) {
+	L.push('');
+	L.push(...delta.lines);
 }
 if (notes.length || problems.length) {
 	L.push('');

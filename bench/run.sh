@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The benchmark of issue 2 (`make bench`, after `make install`): generates
+# The benchmarks of issues 2 and 3 (`make bench`, after `make install`): generates
 # BENCH_ROWS (default 5,000,000) clean sensor rows, starts a throwaway
 # cluster, loads them (bench/setup.sql) and runs bench/bench.mjs, which times
 # everything side by side and writes bench/results/latest.md.  Also builds
@@ -8,7 +8,12 @@
 # something does not run or sources disagree on the result.
 #
 # Environment: BENCH_ROWS, BENCH_RUNS (default 5), BENCH_SHARED_BUFFERS
-# (default 2GB), KEEP_CLUSTER=1 to keep the cluster for inspection.
+# (default 2GB), KEEP_CLUSTER=1 to keep the cluster for inspection,
+# BENCH_DELTA=0 to leave out the Delta Lake part (issue 3: bench/bench_delta.mjs
+# writes synthetic Delta tables with bench/gen_delta_table.mjs in the
+# cluster's directory, about 400 MB, removed with it, and times snapshot
+# loads, statistics skipping and count(*); bench/bench_delta_snapshot.c is
+# its lake/-only micro-benchmark).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -16,12 +21,13 @@ ROOT=$(pwd)
 COMMAND="make bench"
 [ -z "${BENCH_ROWS:-}" ] || COMMAND="BENCH_ROWS=$BENCH_ROWS $COMMAND"
 [ -z "${BENCH_RUNS:-}" ] || COMMAND="BENCH_RUNS=$BENCH_RUNS $COMMAND"
+[ -z "${BENCH_DELTA:-}" ] || COMMAND="BENCH_DELTA=$BENCH_DELTA $COMMAND"
 BENCH_ROWS=${BENCH_ROWS:-5000000}
 BENCH_RUNS=${BENCH_RUNS:-5}
 BENCH_SHARED_BUFFERS=${BENCH_SHARED_BUFFERS:-2GB}
 CC=${CC:-cc}
 CFLAGS="-O2 -g -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -Iinclude"
-LIBS="-lsnappy -lzstd -lz -llz4 -lcsv -lm"
+LIBS="-lsnappy -lzstd -lz -llz4 -lcsv -ljansson -lm"
 B=build/bench
 mkdir -p "$B" bench/results
 
@@ -32,6 +38,10 @@ bash bench/test_gen_sensor_data.sh "$B/gen_sensor_data"
 if make -s build/liblake.a &&
 	$CC $CFLAGS bench/bench_lake_scan.c build/liblake.a $LIBS -o "$B/bench_lake_scan"; then
 	export BENCH_LAKE_SCAN="$ROOT/$B/bench_lake_scan"
+	# issue 3: the Delta log reader alone (snapshot load)
+	$CC $CFLAGS bench/bench_delta_snapshot.c build/liblake.a $LIBS -o "$B/bench_delta_snapshot" &&
+		export BENCH_DELTA_SNAPSHOT="$ROOT/$B/bench_delta_snapshot" ||
+		echo "bench: warning: bench/bench_delta_snapshot.c does not build (skipped)"
 	if [ -f bench/bench_parquet_write.c ]; then
 		$CC $CFLAGS bench/bench_parquet_write.c build/liblake.a $LIBS -o "$B/bench_parquet_write" &&
 			export BENCH_PARQUET_WRITE="$ROOT/$B/bench_parquet_write" ||
@@ -61,6 +71,6 @@ psql -X -q -v ON_ERROR_STOP=1 -v csv="$CSV" -f bench/setup.sql
 echo "bench: measuring"
 BENCH_CSV="$CSV" BENCH_DIR="$LAKE_TEST_FILES" BENCH_ROWS="$BENCH_ROWS" BENCH_RUNS="$BENCH_RUNS" \
 	BENCH_REPORT="$ROOT/bench/results/latest.md" \
-	BENCH_COMMAND="$COMMAND" \
+	BENCH_COMMAND="$COMMAND" BENCH_DELTA="${BENCH_DELTA:-1}" \
 	node bench/bench.mjs
 echo "bench: report written to bench/results/latest.md"

@@ -191,3 +191,37 @@ lake_files_row_groups(const char *path)
 	MemoryContextDelete(cxt);
 	return groups;
 }
+
+int64
+lake_files_num_rows(const char *path)
+{
+	MemoryContext cxt;
+	MemoryContextCallback cb;
+	LakeAllocator alloc;
+	ParquetReaderOptions opts;
+	LakeInput	in;
+	LakeError	err;
+	ParquetReader *reader;
+	int64		rows;
+
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "iot_lakehouse footer",
+								ALLOCSET_SMALL_SIZES);
+	lake_pg_allocator_init(&alloc, cxt);
+	parquet_reader_options_init(&opts);
+	lake_pg_error_init(&err);
+
+	lake_pg_check(lake_input_open_file(path, &in, &err), &err, path);
+	cb.func = lake_files_close_input;
+	cb.arg = &in;
+	MemoryContextRegisterResetCallback(cxt, &cb);
+	lake_pg_check(parquet_reader_open(&alloc, &in, path, &opts, &reader, &err), &err, path);
+	rows = parquet_reader_metadata(reader)->num_rows;
+	parquet_reader_close(reader);
+	MemoryContextDelete(cxt);
+	if (rows < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("invalid Parquet file \"%s\"", path),
+				 errdetail("The footer gives a negative row count.")));
+	return rows;
+}

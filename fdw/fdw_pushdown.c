@@ -31,6 +31,7 @@
 #include "mb/pg_wchar.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
+#include "optimizer/clauses.h"
 #include "optimizer/optimizer.h"
 #include "utils/array.h"
 #include "utils/date.h"
@@ -91,7 +92,13 @@ lake_pushdown_is_value(Node *node)
 
 		return p->paramkind == PARAM_EXTERN || p->paramkind == PARAM_EXEC;
 	}
-	return false;
+
+	/*
+	 * An expression of constants, parameters and stable functions (now(),
+	 * timestamptz + interval): the scan evaluates it once when it starts.
+	 */
+	return !contain_var_clause(node) && !contain_volatile_functions(node) &&
+		!contain_subplans(node);
 }
 
 /* The LakeValueClass for a column of vartype compared with valtype, or -1. */

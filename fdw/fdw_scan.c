@@ -14,12 +14,25 @@
  *
  * In a parallel scan the (file, row group) pairs are handed out through
  * shared memory (LakeScanShared); otherwise they are taken in order.
+ *
+ * A Delta table's files come from its snapshot (fdw_delta.c) instead of a
+ * directory listing: at the first fetch they are pruned by the quals on
+ * partition columns (evaluated exactly, on the file's partition values) and
+ * skipped by the statistics in the log.  Partition columns, and columns an
+ * older file does not have, are constant per file and never decoded; a file
+ * from which no other column is needed is answered from the log's record
+ * count without being opened.  Delta scans are not parallel.
  */
 #include "postgres.h"
+
+#include <limits.h>
+#include <stdlib.h>
 
 #include "access/tupdesc.h"
 #include "catalog/pg_type.h"
 #include "executor/executor.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/optimizer.h"
 #include "port/atomics.h"
 #include "storage/spin.h"
 #include "utils/builtins.h"
@@ -41,8 +54,13 @@ typedef struct LakeScanColumn
 	Oid			typid;			/* the column's type */
 	int32		typmod;			/* typmod to enforce (varchar, bpchar, numeric), else -1 */
 	LakeDstKind dst;			/* how the type is filled */
+	int			delta_column;	/* Delta: index in the snapshot's columns, else -1 */
+	int			partition;		/* Delta: its partition index, or -1 */
 
 	/* per file */
+	bool		is_const;		/* one value for the whole file: a partition value, or NULL */
+	Datum		const_value;	/* in file_cxt */
+	bool		const_null;
 	int			field;			/* top-level field in the open file */
 	int			leaf;			/* its leaf for a flat field, else -1 */
 	LakeConv	conv;			/* the conversion for this file */
@@ -83,14 +101,29 @@ typedef struct LakeScanShared
 
 struct LakeScanState
 {
-	ForeignScanState *node;		/* borrowed */
+	ForeignScanState *node;		/* borrowed; NULL for ANALYZE */
 	Oid			relid;
 	char	   *relname;
-	char	   *path;			/* the table's path option */
+	LakeFdwOptions opts;		/* resolved at scan start */
+	char	   *path;			/* what the path resolves to */
+	Index		scanrelid;		/* range table index, for the Vars of part_quals */
+
+	/* Delta */
+	bool		is_delta;
+	LakeDeltaSpec delta_spec;	/* the version asked for */
+	const DeltaSnapshot *snap;	/* a reference held for scan_cxt */
+	int		   *file_delta;		/* per entry of files: index in snap->files */
+	bool		needs_data;		/* some column is read from the data files */
+	List	   *part_quals;		/* ExprStates (ExecQual) on partition columns only */
+	TupleTableSlot *part_slot;	/* partition values of one file, for part_quals */
+	bool		log_file;		/* the open file is answered from the log */
+	bool		explain_only;
+	LakeScanDeltaInfo delta_info;
 
 	/* the files */
 	List	   *files;			/* char *, in scan order */
 	bool		files_listed;
+	bool		file_open;		/* a file (or a log-answered one) is current */
 	int			next_file;		/* serial: the next file to open */
 	int			cur_file_index; /* index of the open file, -1 if none */
 	const char *cur_file;		/* path of the open file, or NULL */
@@ -133,6 +166,7 @@ struct LakeScanState
 	/* error context */
 	ErrorContextCallback errcb;
 	const char *err_column;		/* column being decoded, or NULL */
+	const char *err_log_file;	/* Delta file whose partition values are being read, or NULL */
 
 	/* EXPLAIN ANALYZE */
 	LakeScanCounters counters;
@@ -155,30 +189,34 @@ static bool lake_scan_next_row_group(LakeScanState *scan);
 static bool lake_scan_fetch_batch(LakeScanState *scan);
 static void lake_scan_fill_column(LakeScanState *scan, LakeScanColumn *col, size_t n);
 static void lake_scan_short_column(LakeScanState *scan, LakeScanColumn *col) pg_attribute_noreturn();
+static void lake_scan_delta_select(LakeScanState *scan);
+static void lake_scan_delta_constants(LakeScanState *scan, const DeltaAddFile *file);
+static int	lake_scan_delta_find_field(LakeScanState *scan, const LakeScanColumn *col);
+static bool lake_scan_has_exec_param(Node *node, void *context);
 
 LakeScanState *
-lake_scan_begin(ForeignScanState *node, const LakeScanPlan *plan, List *qual_states)
+lake_scan_begin(Relation rel, MemoryContext parent, ForeignScanState *node,
+				const LakeScanPlan *plan, List *qual_states, List *part_quals, bool explain_only)
 {
-	EState	   *estate = node->ss.ps.state;
-	Relation	rel = node->ss.ss_currentRelation;
 	TupleDesc	tupdesc = RelationGetDescr(rel);
 	MemoryContext scan_cxt;
 	MemoryContext oldcxt;
 	LakeScanState *scan;
+	Bitmapset  *part_attnos = NULL;
 	ListCell   *lc;
 	ListCell   *lc_op;
 	ListCell   *lc_class;
 	int			i;
 
-	scan_cxt = AllocSetContextCreate(estate->es_query_cxt, "iot_lakehouse scan",
-									 ALLOCSET_DEFAULT_SIZES);
+	scan_cxt = AllocSetContextCreate(parent, "iot_lakehouse scan", ALLOCSET_DEFAULT_SIZES);
 	oldcxt = MemoryContextSwitchTo(scan_cxt);
 
 	scan = palloc0(sizeof(LakeScanState));
 	scan->node = node;
 	scan->relid = RelationGetRelid(rel);
 	scan->relname = pstrdup(RelationGetRelationName(rel));
-	scan->path = pstrdup(plan->path);
+	scan->scanrelid = plan->scanrelid;
+	scan->explain_only = explain_only;
 	scan->cur_file_index = -1;
 	scan->cur_rg = -1;
 	scan->scan_cxt = scan_cxt;
@@ -192,6 +230,21 @@ lake_scan_begin(ForeignScanState *node, const LakeScanPlan *plan, List *qual_sta
 	scan->file_cb.func = lake_scan_file_reset_callback;
 	scan->file_cb.arg = scan;
 	scan->batch_rows = lakehouse_scan_batch_rows;
+	scan->delta_info.files_selected = -1;
+
+	/* the options again, and the path resolved again: it is checked when the files are opened */
+	lake_fdw_get_options(scan->relid, &scan->opts);
+	lake_fdw_resolve(&scan->opts);
+	scan->path = scan->opts.location;
+	scan->is_delta = scan->opts.is_delta;
+	scan->needs_data = !scan->is_delta;
+	if (scan->is_delta)
+	{
+		lake_delta_spec_for_table(scan->relid, &scan->opts, &scan->delta_spec);
+		scan->snap = lake_delta_acquire(scan->path, &scan->delta_spec, scan_cxt);
+		scan->delta_info.version = scan->snap->version;
+		scan->delta_info.files_total = scan->snap->num_files;
+	}
 
 	/* the columns to read */
 	scan->columns = palloc0(sizeof(LakeScanColumn) * Max(list_length(plan->attnums), 1));
@@ -214,7 +267,47 @@ lake_scan_begin(ForeignScanState *node, const LakeScanPlan *plan, List *qual_sta
 			 att->atttypid == NUMERICOID))
 			col->typmod = att->atttypmod;
 		col->dst = lake_conv_dst_kind(att->atttypid);
-		if (col->dst == LAKE_DST_NONE)
+		col->delta_column = -1;
+		col->partition = -1;
+		if (scan->is_delta)
+		{
+			int			ci = lake_delta_find_column(scan->snap, col->field_name);
+			const DeltaColumn *dc;
+
+			if (ci < 0 && scan->delta_spec.kind != LAKE_DELTA_LATEST)
+			{
+				/* time travel to a version before the column was added: NULL */
+				col->field = -1;
+				col->leaf = -1;
+				col->values = palloc(sizeof(Datum) * scan->batch_rows);
+				col->nulls = palloc(sizeof(bool) * scan->batch_rows);
+				continue;
+			}
+			if (ci < 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_UNDEFINED_COLUMN),
+						 errmsg("column \"%s\" of foreign table \"%s\" is not in Delta table \"%s\" at version " INT64_FORMAT,
+								col->field_name, scan->relname, scan->path, scan->snap->version),
+						 strcmp(col->field_name, col->attname) != 0 ?
+						 errdetail("The column_name option of column \"%s\" names it.", col->attname) : 0,
+						 errhint("Columns match the table's schema by name, exactly or else case-insensitively; the column option column_name gives another name.")));
+			dc = &scan->snap->metadata.columns[ci];
+			col->delta_column = ci;
+			col->partition = dc->partition_index;
+			if (col->partition >= 0)
+			{
+				/* a partition value is parsed by the column type's input function */
+				if (col->partition >= scan->snap->metadata.num_partition_columns)
+					elog(ERROR, "partition index %d out of range", col->partition);
+				part_attnos = bms_add_member(part_attnos, attnum);
+			}
+			else
+			{
+				col->field_name = pstrdup(dc->physical_name != NULL ? dc->physical_name : dc->name);
+				scan->needs_data = true;
+			}
+		}
+		if (col->dst == LAKE_DST_NONE && col->partition < 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
 					 errmsg("column \"%s\" of foreign table \"%s\" has type %s, which iot_lakehouse_fdw cannot read",
@@ -239,11 +332,65 @@ lake_scan_begin(ForeignScanState *node, const LakeScanPlan *plan, List *qual_sta
 	}
 	scan->qual_states = qual_states;
 
+	/* quals on partition columns: only those whose columns still are partition columns */
+	if (scan->is_delta && node != NULL)
+	{
+		foreach(lc, part_quals)
+		{
+			ExprState  *es = (ExprState *) lfirst(lc);
+			Bitmapset  *attnos = NULL;
+			int			k = -1;
+			bool		ok = true;
+
+			pull_varattnos((Node *) es->expr, scan->scanrelid, &attnos);
+			while ((k = bms_next_member(attnos, k)) >= 0)
+			{
+				if (!bms_is_member(k + FirstLowInvalidHeapAttributeNumber, part_attnos))
+					ok = false;
+			}
+			if (ok && !bms_is_empty(attnos))
+				scan->part_quals = lappend(scan->part_quals, es);
+		}
+		if (scan->part_quals != NIL)
+			scan->part_slot = MakeSingleTupleTableSlot(CreateTupleDescCopy(tupdesc), &TTSOpsVirtual);
+	}
+
 	scan->errcb.callback = lake_scan_error_callback;
 	scan->errcb.arg = scan;
 
+	/* EXPLAIN without ANALYZE: show the files pruning leaves, when the values are known now */
+	if (explain_only && scan->is_delta)
+	{
+		bool		exec_params = false;
+
+		foreach(lc, qual_states)
+			exec_params |= lake_scan_has_exec_param((Node *) ((ExprState *) lfirst(lc))->expr, NULL);
+		foreach(lc, scan->part_quals)
+			exec_params |= lake_scan_has_exec_param((Node *) ((ExprState *) lfirst(lc))->expr, NULL);
+		if (!exec_params)
+		{
+			if (scan->num_quals > 0)
+				lake_pushdown_evaluate(scan->quals, scan->num_quals, scan->qual_states,
+									   node->ss.ps.ps_ExprContext, scan->qual_cxt);
+			lake_scan_delta_select(scan);
+		}
+	}
+
 	MemoryContextSwitchTo(oldcxt);
 	return scan;
+}
+
+/* True if node holds a PARAM_EXEC Param or a SubPlan (not known before the scan runs). */
+static bool
+lake_scan_has_exec_param(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Param))
+		return ((Param *) node)->paramkind == PARAM_EXEC;
+	if (IsA(node, SubPlan) || IsA(node, AlternativeSubPlan))
+		return true;
+	return expression_tree_walker(node, lake_scan_has_exec_param, context);
 }
 
 /* file_cxt is going away (reset, or deleted with the query on error): close the fd */
@@ -276,6 +423,12 @@ lake_scan_error_callback(void *arg)
 {
 	LakeScanState *scan = (LakeScanState *) arg;
 
+	if (scan->err_log_file != NULL)
+	{
+		errcontext("partition values of data file \"%s\" of Delta table \"%s\"",
+				   scan->err_log_file, scan->path);
+		return;
+	}
 	if (scan->cur_file == NULL)
 		return;
 	if (scan->cur_rg >= 0 && scan->err_column != NULL)
@@ -294,11 +447,159 @@ lake_scan_list_files(LakeScanState *scan)
 
 	if (scan->files_listed)
 		return;
-	oldcxt = MemoryContextSwitchTo(scan->scan_cxt);
-	scan->files = lake_files_list(scan->path, false);
-	MemoryContextSwitchTo(oldcxt);
+	if (scan->is_delta)
+		lake_scan_delta_select(scan);
+	else
+	{
+		oldcxt = MemoryContextSwitchTo(scan->scan_cxt);
+		scan->files = lake_files_list(scan->path, false);
+		MemoryContextSwitchTo(oldcxt);
+	}
 	scan->files_listed = true;
 	scan->counters.files_total = list_length(scan->files);
+}
+
+/*
+ * A Delta scan's files: the snapshot's active files that the quals on
+ * partition columns accept (evaluated on the file's partition values) and
+ * that the statistics do not rule out.  The quals' values must have been
+ * evaluated.
+ */
+static void
+lake_scan_delta_select(LakeScanState *scan)
+{
+	const DeltaSnapshot *snap = scan->snap;
+	ExprContext *econtext = scan->node != NULL ? scan->node->ss.ps.ps_ExprContext : NULL;
+	MemoryContext oldcxt = MemoryContextSwitchTo(scan->scan_cxt);
+	int			n = 0;
+	int64		from_log = 0;
+	int			i;
+
+	scan->files = NIL;
+	scan->file_delta = palloc(sizeof(int) * Max(snap->num_files, 1));
+	for (i = 0; i < snap->num_files; i++)
+	{
+		const DeltaAddFile *f = &snap->files[i];
+		bool		keep = true;
+		int			q;
+
+		if (scan->part_quals != NIL && econtext != NULL)
+		{
+			TupleTableSlot *slot = scan->part_slot;
+			MemoryContext percxt;
+			ListCell   *lc;
+			int			c;
+
+			ExecClearTuple(slot);
+			memset(slot->tts_isnull, true, sizeof(bool) * slot->tts_tupleDescriptor->natts);
+			scan->err_log_file = f->path;
+			percxt = MemoryContextSwitchTo(econtext->ecxt_per_tuple_memory);
+			for (c = 0; c < scan->num_columns; c++)
+			{
+				const LakeScanColumn *col = &scan->columns[c];
+
+				if (col->partition < 0)
+					continue;
+				slot->tts_values[col->attnum - 1] =
+					lake_delta_partition_datum(f->partition_values[col->partition],
+											   &snap->metadata.columns[col->delta_column],
+											   col->typid, col->typmod,
+											   &slot->tts_isnull[col->attnum - 1]);
+			}
+			MemoryContextSwitchTo(percxt);
+			scan->err_log_file = NULL;
+			ExecStoreVirtualTuple(slot);
+			econtext->ecxt_scantuple = slot;
+			foreach(lc, scan->part_quals)
+			{
+				if (!ExecQual((ExprState *) lfirst(lc), econtext))
+				{
+					keep = false;
+					break;
+				}
+			}
+			ResetExprContext(econtext);
+		}
+
+		for (q = 0; keep && q < scan->num_quals; q++)
+		{
+			const LakePushdownQual *qual = &scan->quals[q];
+			const LakeScanColumn *col = NULL;
+			int			c;
+
+			for (c = 0; c < scan->num_columns; c++)
+			{
+				if (scan->columns[c].attnum == qual->attnum)
+					col = &scan->columns[c];
+			}
+			if (col == NULL || col->partition >= 0 || col->delta_column < 0)
+				continue;
+			if (!lake_delta_stats_may_match(f, &snap->metadata.columns[col->delta_column],
+											col->delta_column, qual, col->typid))
+				keep = false;
+		}
+		if (!keep)
+			continue;
+		scan->files = lappend(scan->files, lake_delta_file_path(scan->path, f));
+		scan->file_delta[n++] = i;
+		if (!scan->needs_data && f->num_records >= 0)
+			from_log++;
+	}
+	scan->delta_info.files_selected = n;
+	scan->delta_info.files_from_log = from_log;
+	MemoryContextSwitchTo(oldcxt);
+}
+
+/* The partition columns' values of a Delta file, in file_cxt. */
+static void
+lake_scan_delta_constants(LakeScanState *scan, const DeltaAddFile *file)
+{
+	MemoryContext oldcxt = MemoryContextSwitchTo(scan->file_cxt);
+	int			c;
+
+	scan->err_log_file = file->path;
+	for (c = 0; c < scan->num_columns; c++)
+	{
+		LakeScanColumn *col = &scan->columns[c];
+
+		if (col->delta_column < 0)
+		{
+			/* not in the schema of the version read */
+			col->is_const = true;
+			col->const_null = true;
+			col->const_value = (Datum) 0;
+			continue;
+		}
+		if (col->partition < 0)
+			continue;
+		col->is_const = true;
+		col->const_value = lake_delta_partition_datum(file->partition_values[col->partition],
+													  &scan->snap->metadata.columns[col->delta_column],
+													  col->typid, col->typmod, &col->const_null);
+	}
+	scan->err_log_file = NULL;
+	MemoryContextSwitchTo(oldcxt);
+}
+
+/* The top-level field of the open file holding a Delta column's data, or -1. */
+static int
+lake_scan_delta_find_field(LakeScanState *scan, const LakeScanColumn *col)
+{
+	const DeltaColumn *dc = &scan->snap->metadata.columns[col->delta_column];
+
+	if (scan->snap->metadata.column_mapping_mode == 2 && dc->field_id >= 0)
+	{
+		int			f;
+
+		for (f = 0; f < scan->schema->num_fields; f++)
+		{
+			const ParquetSchemaElement *el = scan->schema->fields[f].element;
+
+			if (el->has_field_id && el->field_id == dc->field_id)
+				return f;
+		}
+	}
+	return parquet_schema_find_field(scan->schema, col->field_name);
 }
 
 static const char *
@@ -326,6 +627,40 @@ lake_scan_open_file(LakeScanState *scan, int index)
 	scan->cur_file_scanned = false;
 	scan->cur_rg = -1;
 	scan->err_column = NULL;
+	scan->file_open = true;
+	scan->log_file = false;
+	for (i = 0; i < scan->num_columns; i++)
+		scan->columns[i].is_const = false;
+
+	if (scan->is_delta)
+	{
+		const DeltaAddFile *f = &scan->snap->files[scan->file_delta[index]];
+
+		lake_scan_delta_constants(scan, f);
+		if (!scan->needs_data && f->num_records >= 0)
+		{
+			/* nothing to decode: the log says how many rows */
+			scan->log_file = true;
+			return;
+		}
+	}
+
+	/* a table under a server's root reads nothing outside it, whatever links or the log say */
+	if (scan->opts.root_real != NULL)
+	{
+		char		real[PATH_MAX];
+
+		if (realpath(path, real) == NULL)
+			ereport(ERROR,
+					(errcode_for_file_access(),
+					 errmsg("could not resolve data file \"%s\": %m", path)));
+		if (!lake_fdw_path_within(real, scan->opts.root_real))
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("data file \"%s\" of foreign table \"%s\" is outside the root of server \"%s\"",
+							path, scan->relname, scan->opts.server_name),
+					 errdetail("It resolves to \"%s\".", real)));
+	}
 
 	lake_pg_error_init(&err);
 	lake_pg_check(lake_input_open_file(path, &scan->input, &err), &err, path);
@@ -345,9 +680,28 @@ lake_scan_open_file(LakeScanState *scan, int index)
 	for (i = 0; i < scan->num_columns; i++)
 	{
 		LakeScanColumn *col = &scan->columns[i];
-		int			field = parquet_schema_find_field(scan->schema, col->field_name);
+		int			field;
 		int			scale;
 		LakeSrcKind src;
+
+		col->field = -1;
+		col->leaf = -1;
+		if (col->is_const)
+			continue;
+		if (scan->is_delta)
+		{
+			field = col->delta_column >= 0 ? lake_scan_delta_find_field(scan, col) : -1;
+			if (field < 0)
+			{
+				/* a column added after this file was written */
+				col->is_const = true;
+				col->const_null = true;
+				col->const_value = (Datum) 0;
+				continue;
+			}
+		}
+		else
+			field = parquet_schema_find_field(scan->schema, col->field_name);
 
 		if (field < 0)
 			ereport(ERROR,
@@ -443,6 +797,8 @@ lake_scan_close_file(LakeScanState *scan)
 	scan->cur_file_index = -1;
 	scan->cur_file = NULL;
 	scan->cur_rg = -1;
+	scan->file_open = false;
+	scan->log_file = false;
 }
 
 /* The next (file, row group) to read; rg may be past the file's last. */
@@ -495,8 +851,17 @@ lake_scan_next_row_group(LakeScanState *scan)
 		LakeError	err;
 		int			i;
 
-		if (file != scan->cur_file_index || scan->reader == NULL)
+		if (file != scan->cur_file_index || !scan->file_open)
 			lake_scan_open_file(scan, file);
+		if (scan->log_file)
+		{
+			int64		rows = scan->snap->files[scan->file_delta[file]].num_records;
+
+			if (rg > 0 || rows <= 0)
+				continue;
+			scan->rg_rows_left = rows;
+			return true;
+		}
 		if (rg >= scan->md->num_row_groups)
 		{
 			if (scan->shared != NULL)
@@ -519,6 +884,8 @@ lake_scan_next_row_group(LakeScanState *scan)
 			LakeScanColumn *col = &scan->columns[i];
 			LakeStatus	st;
 
+			if (col->is_const)
+				continue;
 			scan->err_column = col->attname;
 			if (col->leaf >= 0)
 				st = parquet_column_reader_open(scan->reader, rg, col->leaf, scan->batch_rows,
@@ -564,6 +931,17 @@ lake_scan_fill_column(LakeScanState *scan, LakeScanColumn *col, size_t n)
 	size_t		filled = 0;
 	LakeError	err;
 
+	if (col->is_const)
+	{
+		size_t		k;
+
+		for (k = 0; k < n; k++)
+		{
+			col->values[k] = col->const_value;
+			col->nulls[k] = col->const_null;
+		}
+		return;
+	}
 	lake_pg_error_init(&err);
 	scan->err_column = col->attname;
 	while (filled < n)
@@ -614,7 +992,7 @@ lake_scan_fetch_batch(LakeScanState *scan)
 {
 	for (;;)
 	{
-		if (scan->reader != NULL && scan->rg_rows_left > 0)
+		if (scan->rg_rows_left > 0)
 		{
 			int64		n = Min((int64) scan->batch_rows, scan->rg_rows_left);
 			MemoryContext oldcxt;
@@ -649,7 +1027,7 @@ lake_scan_next(LakeScanState *scan, TupleTableSlot *slot)
 		scan->errcb.previous = error_context_stack;
 		error_context_stack = &scan->errcb;
 
-		if (!scan->quals_evaluated)
+		if (!scan->quals_evaluated && scan->num_quals > 0)
 		{
 			MemoryContextReset(scan->qual_cxt);
 			lake_pushdown_evaluate(scan->quals, scan->num_quals, scan->qual_states,
@@ -685,6 +1063,8 @@ lake_scan_rescan(LakeScanState *scan)
 	scan->batch_n = 0;
 	scan->batch_pos = 0;
 	scan->quals_evaluated = false;
+	if (scan->is_delta)
+		scan->files_listed = false; /* parameters may have changed: prune again */
 	MemoryContextReset(scan->batch_cxt);
 }
 
@@ -693,6 +1073,15 @@ lake_scan_end(LakeScanState *scan)
 {
 	lake_scan_close_file(scan);
 	MemoryContextDelete(scan->scan_cxt);
+}
+
+bool
+lake_scan_delta_info(LakeScanState *scan, LakeScanDeltaInfo *info)
+{
+	if (!scan->is_delta)
+		return false;
+	*info = scan->delta_info;
+	return true;
 }
 
 void

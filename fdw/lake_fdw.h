@@ -1,35 +1,73 @@
 /*
  * lake_fdw.h
- *	  Declarations shared by the files of the Parquet foreign data wrapper:
- *	  options (fdw_options.c), the files behind a table (fdw_files.c), type
- *	  conversion (fdw_types.c), qual pushdown (fdw_pushdown.c) and the scan
- *	  itself (fdw_scan.c).  The FDW callbacks are in fdw_handler.c.
+ *	  Declarations shared by the files of the Delta and Parquet foreign data
+ *	  wrapper: options and paths (fdw_options.c), the files behind a table
+ *	  (fdw_files.c), type conversion (fdw_types.c), qual pushdown
+ *	  (fdw_pushdown.c), Delta snapshots and time travel (fdw_delta.c),
+ *	  count(*) from the log (fdw_count.c) and the scan itself (fdw_scan.c).
+ *	  The FDW callbacks are in fdw_handler.c, IMPORT FOREIGN SCHEMA in
+ *	  fdw_import.c, ANALYZE in fdw_analyze.c.
  */
 #ifndef LAKE_FDW_H
 #define LAKE_FDW_H
 
 #include "access/attnum.h"
 #include "access/tupdesc.h"
+#include "commands/explain.h"
 #include "executor/tuptable.h"
 #include "nodes/execnodes.h"
 #include "nodes/pathnodes.h"
+#include "nodes/plannodes.h"
 #include "nodes/pg_list.h"
+#include "utils/relcache.h"
 
+#include "datatype/timestamp.h"
+#include "lake/delta_snapshot.h"
 #include "lake/parquet_reader.h"
 
 /* ------------------------------------------------------ fdw_options.c */
 
-/* The table options of one foreign table, validated. */
+/* The options of one foreign table (and its server), validated. */
 typedef struct LakeFdwOptions
 {
-	char	   *format;			/* "parquet" */
-	char	   *path;			/* a file, or a directory of *.parquet files */
+	char	   *format;			/* the format option, or NULL when not given */
+	char	   *path;			/* the path option as written */
+	char	   *root;			/* the server's root option, or NULL */
+	char	   *version;		/* the version option (time travel), or NULL */
+	char	   *timestamp;		/* the timestamp option (time travel), or NULL */
+	char	   *server_name;	/* for messages */
+
+	/* filled by lake_fdw_resolve */
+	char	   *location;		/* what path names: realpath'd under root when relative */
+	char	   *root_real;		/* realpath of root when path is relative, else NULL */
+	bool		is_delta;		/* format 'delta', or no format and a _delta_log there */
 } LakeFdwOptions;
 
 extern void lake_fdw_get_options(Oid foreigntableid, LakeFdwOptions *opts);
 
+/*
+ * Resolve opts->path: an absolute path is taken as it is; a relative one is
+ * resolved under the server's root with realpath, and must stay inside it
+ * (no "..", no symbolic link out).  Then decide the format.  Called at plan
+ * time and again at scan start.
+ */
+extern void lake_fdw_resolve(LakeFdwOptions *opts);
+
+/* realpath of rel under root, which it must not leave; what names it in messages. */
+extern char *lake_fdw_resolve_under(const char *root, const char *rel, const char *server_name,
+									char **root_real);
+
+/* True if real (a realpath) is root_real or inside it. */
+extern bool lake_fdw_path_within(const char *real, const char *root_real);
+
+/* The server's root option, or NULL. */
+extern char *lake_fdw_server_root(Oid serverid);
+
 /* The name a column is looked up by in the files: column_name, else attname. */
 extern char *lake_fdw_column_name(Oid foreigntableid, AttrNumber attnum, const char *attname);
+
+/* True if relid is a foreign table of iot_lakehouse_fdw. */
+extern bool lake_fdw_is_lake_table(Oid relid);
 
 /* ---------------------------------------------------------- fdw_files.c */
 
@@ -57,6 +95,9 @@ extern void lake_files_estimate(List *files, LakeFilesEstimate *est);
 
 /* The number of row groups of one file (reads its footer; errors are raised). */
 extern int	lake_files_row_groups(const char *path);
+
+/* The number of rows of one file, from its footer (errors are raised). */
+extern int64 lake_files_num_rows(const char *path);
 
 /* ---------------------------------------------------------- fdw_types.c */
 
@@ -189,6 +230,82 @@ extern bool lake_pushdown_to_parquet(const LakePushdownQual *qual, const LakeCon
 									 const ParquetSchemaElement *leaf, ParquetValue **values,
 									 int *num_values);
 
+/* ---------------------------------------------------------- fdw_delta.c */
+
+/* Which version of a Delta table a scan reads. */
+typedef enum LakeDeltaSpecKind
+{
+	LAKE_DELTA_LATEST,
+	LAKE_DELTA_VERSION,
+	LAKE_DELTA_TIMESTAMP
+} LakeDeltaSpecKind;
+
+typedef struct LakeDeltaSpec
+{
+	LakeDeltaSpecKind kind;
+	int64		version;		/* LAKE_DELTA_VERSION */
+	TimestampTz timestamp;		/* LAKE_DELTA_TIMESTAMP */
+} LakeDeltaSpec;
+
+/*
+ * The version a scan of relid reads: lakehouse.as_of() (an override while
+ * it runs its query), else the table's version or timestamp option, else
+ * lakehouse.as_of_timestamp, else the latest.
+ */
+extern void lake_delta_spec_for_table(Oid relid, const LakeFdwOptions *opts, LakeDeltaSpec *spec);
+
+/* lakehouse.as_of(): read relid at spec while its query runs (nestable). */
+extern void lake_delta_push_override(Oid relid, const LakeDeltaSpec *spec);
+extern void lake_delta_pop_override(void);
+
+/*
+ * The snapshot of the Delta table in dir at spec, shared by everything the
+ * current statement reads (one snapshot per statement: the latest version
+ * is resolved once).  With owner, a reference is held until owner is reset
+ * or deleted, so the snapshot outlives the statement (cursors); without,
+ * the pointer is valid until the statement ends.  Errors are raised.
+ */
+extern const DeltaSnapshot *lake_delta_acquire(const char *dir, const LakeDeltaSpec *spec,
+											   MemoryContext owner);
+
+/* Raise a lake error about the Delta table in dir. */
+extern void lake_delta_report(const LakeError *err, const char *dir) pg_attribute_noreturn();
+
+/* The PostgreSQL type of a Delta column (typmod for decimals), and its SQL spelling. */
+extern Oid	lake_delta_column_type(const DeltaColumn *col, int32 *typmod);
+
+/* Index of the column named name (exact, else a unique case-insensitive match), or -1. */
+extern int	lake_delta_find_column(const DeltaSnapshot *snap, const char *name);
+
+/* A partition value (text from the log, NULL for null) as a Datum of typid. */
+extern Datum lake_delta_partition_datum(const char *value, const DeltaColumn *col, Oid typid,
+										int32 typmod, bool *isnull);
+
+/*
+ * False only if the file's statistics for column col (index ci in the
+ * snapshot) prove that no row satisfies qual; coltype is the foreign
+ * table column's type.
+ */
+extern bool lake_delta_stats_may_match(const DeltaAddFile *file, const DeltaColumn *col, int ci,
+									   const LakePushdownQual *qual, Oid coltype);
+
+/* A data file's path: local_path under dir unless it is absolute.  palloc'd. */
+extern char *lake_delta_file_path(const char *dir, const DeltaAddFile *file);
+
+/* ---------------------------------------------------------- fdw_count.c */
+
+/* count(*) of a Delta table from its log: the upper path, its plan, its execution. */
+extern void lake_count_add_path(PlannerInfo *root, RelOptInfo *input_rel, RelOptInfo *output_rel,
+								void *extra, Bitmapset *part_attnos, Oid relid);
+extern bool lake_count_is_upper(RelOptInfo *rel);
+extern ForeignScan *lake_count_plan(PlannerInfo *root, RelOptInfo *rel, List *tlist, Plan *outer_plan);
+extern bool lake_count_is_plan(ForeignScan *plan);
+extern void *lake_count_begin(ForeignScanState *node, int eflags);
+extern TupleTableSlot *lake_count_next(ForeignScanState *node, void *state);
+extern void lake_count_rescan(void *state);
+extern void lake_count_end(void *state);
+extern void lake_count_explain(ForeignScanState *node, void *state, ExplainState *es);
+
 /* ----------------------------------------------------------- fdw_scan.c */
 
 typedef struct LakeScanState LakeScanState;
@@ -196,18 +313,38 @@ typedef struct LakeScanState LakeScanState;
 /* The plan-time information fdw_scan needs (from fdw_private). */
 typedef struct LakeScanPlan
 {
-	char	   *path;			/* the table's path option */
 	List	   *attnums;		/* IntList of the columns to read; NIL: none */
 	List	   *push_attnos;	/* pushdown, parallel lists (see fdw_pushdown.c) */
 	List	   *push_ops;
 	List	   *push_classes;
+	Index		scanrelid;		/* the range table index of the relation scanned */
 } LakeScanPlan;
 
-extern LakeScanState *lake_scan_begin(ForeignScanState *node, const LakeScanPlan *plan,
-									  List *push_expr_states);
+/*
+ * Start a scan of rel.  node is the executor node (NULL for ANALYZE, which
+ * has no quals); push_expr_states evaluates the pushed-down values and
+ * part_quals (ExprStates for ExecQual) are restriction clauses on partition
+ * columns only, used to prune a Delta table's files.  The options are read
+ * and the path resolved again here: a path is checked when the files are
+ * opened, not only when it was set.
+ */
+extern LakeScanState *lake_scan_begin(Relation rel, MemoryContext parent, ForeignScanState *node,
+									  const LakeScanPlan *plan, List *push_expr_states,
+									  List *part_quals, bool explain_only);
 extern TupleTableSlot *lake_scan_next(LakeScanState *scan, TupleTableSlot *slot);
 extern void lake_scan_rescan(LakeScanState *scan);
 extern void lake_scan_end(LakeScanState *scan);
+
+/* What EXPLAIN shows of a Delta scan; false for a Parquet scan. */
+typedef struct LakeScanDeltaInfo
+{
+	int64		version;
+	int64		files_total;	/* active files of the version */
+	int64		files_selected; /* after partition pruning and statistics skipping; -1 if not yet known */
+	int64		files_from_log; /* selected files answered from the log's record counts */
+} LakeScanDeltaInfo;
+
+extern bool lake_scan_delta_info(LakeScanState *scan, LakeScanDeltaInfo *info);
 
 /* For EXPLAIN ANALYZE. */
 typedef struct LakeScanCounters

@@ -15,5 +15,6 @@ extern int	lakehouse_scan_batch_rows;	/* rows decoded per batch by a scan */
 extern int	lakehouse_reader_memory_budget; /* kB one column reader may hold */
 extern int	lakehouse_parquet_row_group_rows;	/* write_parquet: rows per row group */
 extern int	lakehouse_parquet_row_group_size;	/* write_parquet: kB per row group */
+extern char *lakehouse_as_of_timestamp; /* '' or the instant every Delta table is read as of */
 
 #endif							/* IOT_LAKEHOUSE_H */

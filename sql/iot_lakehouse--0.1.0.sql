@@ -1,6 +1,6 @@
 \echo Use "CREATE EXTENSION iot_lakehouse" to load this file. \quit
 
-/* iot_lakehouse 0.1.0: the Parquet foreign data wrapper and write_parquet */
+/* iot_lakehouse 0.1.0: the Parquet and Delta foreign data wrapper, time travel, write_parquet */
 
 /* the schema comes from the control file; what is in it is granted per object */
 GRANT USAGE ON SCHEMA lakehouse TO PUBLIC;
@@ -24,7 +24,38 @@ CREATE FOREIGN DATA WRAPPER iot_lakehouse_fdw
 	VALIDATOR lakehouse.fdw_validator;
 
 COMMENT ON FOREIGN DATA WRAPPER iot_lakehouse_fdw IS
-	'Parquet files (one file or a directory of *.parquet) as foreign tables';
+	'Delta Lake tables, and Parquet files (one file or a directory of *.parquet), as foreign tables';
+
+/* ---------------------------------------------------------- Delta tables */
+
+/* DESCRIBE HISTORY of a Delta foreign table, newest first (needs SELECT on it) */
+CREATE FUNCTION lakehouse.history(rel pg_catalog.regclass)
+RETURNS TABLE (version pg_catalog.int8, "timestamp" pg_catalog.timestamptz,
+			   operation pg_catalog.text, operation_parameters pg_catalog.jsonb,
+			   operation_metrics pg_catalog.jsonb, engine pg_catalog.text)
+AS 'MODULE_PATHNAME', 'lakehouse_history'
+LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+
+COMMENT ON FUNCTION lakehouse.history(pg_catalog.regclass) IS
+	'the commits of a Delta foreign table, newest first';
+
+/*
+ * The rows of a Delta foreign table at a version, or as of an instant (its
+ * latest commit at or before it):
+ *   SELECT * FROM lakehouse.as_of(NULL::s.t, version => 3);
+ *   SELECT * FROM lakehouse.as_of(NULL::s.t, "timestamp" => '2024-05-01 12:00+00');
+ * The table is read with the caller's privileges.
+ */
+CREATE FUNCTION lakehouse.as_of(rel anyelement, version pg_catalog.int8 DEFAULT NULL,
+								"timestamp" pg_catalog.timestamptz DEFAULT NULL)
+RETURNS SETOF anyelement
+AS 'MODULE_PATHNAME', 'lakehouse_as_of'
+LANGUAGE C CALLED ON NULL INPUT VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+
+COMMENT ON FUNCTION lakehouse.as_of(anyelement, pg_catalog.int8, pg_catalog.timestamptz) IS
+	'the rows of a Delta foreign table at a version or as of an instant';
 
 /* -------------------------------------------------------- write_parquet */
 

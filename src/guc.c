@@ -7,6 +7,7 @@
 
 #include <limits.h>
 
+#include "utils/datetime.h"
 #include "utils/guc.h"
 
 #include "iot_lakehouse.h"
@@ -15,6 +16,39 @@ int			lakehouse_scan_batch_rows = 8192;
 int			lakehouse_reader_memory_budget = 256 * 1024;
 int			lakehouse_parquet_row_group_rows = 1024 * 1024;
 int			lakehouse_parquet_row_group_size = 128 * 1024;
+char	   *lakehouse_as_of_timestamp = NULL;
+
+static bool lakehouse_as_of_timestamp_check(char **newval, void **extra, GucSource source);
+
+/* '' (off) or a timestamp with time zone; read with the session's TimeZone when used */
+static bool
+lakehouse_as_of_timestamp_check(char **newval, void **extra, GucSource source)
+{
+	char		workbuf[MAXDATELEN + MAXDATEFIELDS];
+	char	   *field[MAXDATEFIELDS];
+	int			ftype[MAXDATEFIELDS];
+	int			nf;
+	int			dtype;
+	int			tz;
+	int			dterr;
+	struct pg_tm tt;
+	fsec_t		fsec;
+
+	if (*newval == NULL || (*newval)[0] == '\0')
+		return true;
+	/* too early to decode (no time zone yet): checked when used */
+	if (session_timezone == NULL)
+		return true;
+	dterr = ParseDateTime(*newval, workbuf, sizeof(workbuf), field, ftype, MAXDATEFIELDS, &nf);
+	if (dterr == 0)
+		dterr = DecodeDateTime(field, ftype, nf, &dtype, &tt, &fsec, &tz);
+	if (dterr != 0 || dtype != DTK_DATE)
+	{
+		GUC_check_errdetail("\"%s\" is not a finite timestamp with time zone.", *newval);
+		return false;
+	}
+	return true;
+}
 
 void
 lakehouse_guc_init(void)
@@ -52,6 +86,16 @@ lakehouse_guc_init(void)
 							128 * 1024, 64, INT_MAX / 2,
 							PGC_USERSET, GUC_UNIT_KB,
 							NULL, NULL, NULL);
+
+	DefineCustomStringVariable("lakehouse.as_of_timestamp",
+							   "Reads every Delta table as of this instant.",
+							   "Each Delta table is read at its latest commit at or before the "
+							   "instant, unless the table is pinned by its version or timestamp "
+							   "option; empty means the latest version.",
+							   &lakehouse_as_of_timestamp,
+							   "",
+							   PGC_USERSET, 0,
+							   lakehouse_as_of_timestamp_check, NULL, NULL);
 
 	MarkGUCPrefixReserved("lakehouse");
 }

@@ -98,6 +98,8 @@ lake_status_name(LakeStatus status)
 			return "limit exceeded";
 		case LAKE_ERROR_INVALID:
 			return "invalid argument";
+		case LAKE_ERROR_CONFLICT:
+			return "conflicting commit";
 	}
 	return "unknown";
 }

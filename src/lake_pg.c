@@ -66,6 +66,8 @@ lake_pg_errcode(const LakeError *err)
 			return ERRCODE_PROGRAM_LIMIT_EXCEEDED;
 		case LAKE_ERROR_INVALID:
 			return ERRCODE_INVALID_PARAMETER_VALUE;
+		case LAKE_ERROR_CONFLICT:
+			return ERRCODE_T_R_SERIALIZATION_FAILURE;
 		case LAKE_ERROR_IO:
 			switch (err->sys_errno)
 			{

@@ -24,7 +24,8 @@ typedef enum LakeStatus
 	LAKE_ERROR_UNSUPPORTED,		/* valid input using a feature we do not implement */
 	LAKE_ERROR_NOMEM,			/* the allocator refused */
 	LAKE_ERROR_LIMIT,			/* the work would exceed a configured budget */
-	LAKE_ERROR_INVALID			/* the caller passed something wrong */
+	LAKE_ERROR_INVALID,			/* the caller passed something wrong */
+	LAKE_ERROR_CONFLICT			/* a concurrent commit conflicts with ours */
 } LakeStatus;
 
 #define LAKE_ERROR_MESSAGE_SIZE 512

@@ -72,6 +72,19 @@ extern LakeStatus parquet_writer_write_levels(ParquetWriter *w, int leaf, int16_
 											  const ParquetValue *value, LakeError *err);
 
 /*
+ * Many complete rows at once, column by column, for a schema without
+ * repeated leaves: row r of leaf j is values[j][r], or null when nulls !=
+ * NULL, nulls[j] != NULL and nulls[j][r].  No row may be partly written
+ * before.  The rows are ended as parquet_writer_end_row does; a row group
+ * closes exactly at row_group_rows (in the middle of the batch if need be),
+ * while the row_group_bytes bound is checked every 1024 rows.  Bytes are
+ * copied; the same checks as parquet_writer_write_value.  The fast path of
+ * the writer: type-specialised loops, no per-value calls.
+ */
+extern LakeStatus parquet_writer_write_rows(ParquetWriter *w, const ParquetValue *const *values,
+											const bool *const *nulls, size_t num_rows, LakeError *err);
+
+/*
  * Close the current row (record).  Every leaf must have received the
  * row's entries.  Closes the row group when it reached its bounds.
  */

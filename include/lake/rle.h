@@ -64,4 +64,20 @@ extern LakeStatus rle_encoder_put(RleEncoder *e, uint32_t value, LakeError *err)
 /* Emit everything buffered; the encoder may then be re-initialised. */
 extern LakeStatus rle_encoder_flush(RleEncoder *e, LakeError *err);
 
+/*
+ * Bulk encoders: append count values to out in one call (runs of 8 or more
+ * equal values as RLE runs, everything else bit-packed in runs of at most 63
+ * groups, the last group padded with zeros); the same format as the
+ * streaming encoder, several times faster.  A value that does not fit
+ * bit_width (or a negative level) is LAKE_ERROR_INVALID.  rle_encode_int16
+ * takes bit widths up to 16.
+ */
+extern LakeStatus rle_encode_uint32(LakeBuffer *out, const uint32_t *values, size_t count, int bit_width,
+									LakeError *err);
+extern LakeStatus rle_encode_int16(LakeBuffer *out, const int16_t *values, size_t count, int bit_width,
+								   LakeError *err);
+/* count copies of value as RLE runs (nothing for count 0). */
+extern LakeStatus rle_encode_repeat(LakeBuffer *out, uint32_t value, size_t count, int bit_width,
+									LakeError *err);
+
 #endif							/* LAKE_RLE_H */

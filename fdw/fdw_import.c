@@ -162,7 +162,7 @@ lakeImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 		LakeError	err;
 
 		lake_pg_error_init(&err);
-		if (delta_snapshot_load(&alloc, tabledir, -1, &snap, &err) != LAKE_OK)
+		if (delta_snapshot_load_metadata(&alloc, tabledir, -1, &snap, &err) != LAKE_OK)
 		{
 			ereport(WARNING,
 					(errcode(lake_pg_errcode(&err)),
@@ -170,6 +170,16 @@ lakeImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 			MemoryContextReset(cxt);
 			continue;
 		}
+		/*
+		 * Its schema is known even when its latest version cannot be read
+		 * (deletion vectors in use): the table is created, and older versions
+		 * stay reachable through time travel.
+		 */
+		if (snap->deletion_vectors_in_use)
+			ereport(WARNING,
+					(errmsg("Delta table \"%s\" has deletion vectors in use at version %lld",
+							tabledir, (long long) snap->version),
+					 errdetail("Reading that version is refused until deletion vectors are supported; versions without them can be read with time travel.")));
 		commands = lappend(commands, lake_import_table_sql(stmt, server, relpath, name, snap));
 		MemoryContextReset(cxt);
 	}

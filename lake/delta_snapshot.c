@@ -1506,7 +1506,7 @@ find_partition_value(const ReplayFile *f, const char *name, bool *found)
 }
 
 static LakeStatus
-build_files(const LakeAllocator *a, DeltaReplay *r, DeltaSnapshot *snap, LakeError *err)
+build_files(const LakeAllocator *a, DeltaReplay *r, DeltaSnapshot *snap, bool allow_dv, LakeError *err)
 {
 	DeltaMetadata *m = &snap->metadata;
 	size_t		n = 0;
@@ -1521,7 +1521,9 @@ build_files(const LakeAllocator *a, DeltaReplay *r, DeltaSnapshot *snap, LakeErr
 		if (r->files[i].active)
 		{
 			n++;
-			if (r->files[i].dv_len > 0)
+			if (r->files[i].dv_len > 0 && allow_dv)
+				snap->deletion_vectors_in_use = true;
+			else if (r->files[i].dv_len > 0)
 				return lake_error_set(err, LAKE_ERROR_UNSUPPORTED,
 									  "version %lld of the table has deletion vectors in use (data file \"%.200s\"): reader feature deletionVectors with deletion vectors is not supported",
 									  (long long) snap->version, r->files[i].key);
@@ -1667,9 +1669,9 @@ build_txns(const LakeAllocator *a, DeltaReplay *r, DeltaSnapshot *snap, LakeErro
 	return LAKE_OK;
 }
 
-LakeStatus
-delta_snapshot_load(const LakeAllocator *a, const char *table_dir, int64_t version,
-					DeltaSnapshot **out, LakeError *err)
+static LakeStatus
+snapshot_load(const LakeAllocator *a, const char *table_dir, int64_t version, bool allow_dv,
+			  DeltaSnapshot **out, LakeError *err)
 {
 	DeltaLogListing l;
 	const DeltaCheckpointRef *cp;
@@ -1767,7 +1769,7 @@ delta_snapshot_load(const LakeAllocator *a, const char *table_dir, int64_t versi
 		goto done;
 	if ((st = build_metadata(a, r.metadata, &snap->metadata, err)) != LAKE_OK)
 		goto done;
-	if ((st = build_files(a, &r, snap, err)) != LAKE_OK)
+	if ((st = build_files(a, &r, snap, allow_dv, err)) != LAKE_OK)
 		goto done;
 	st = build_txns(a, &r, snap, err);
 
@@ -1840,4 +1842,18 @@ delta_is_table(const char *dir)
 	if (dir == NULL || (size_t) snprintf(path, sizeof(path), "%s/_delta_log", dir) >= sizeof(path))
 		return false;
 	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+LakeStatus
+delta_snapshot_load(const LakeAllocator *a, const char *table_dir, int64_t version,
+					DeltaSnapshot **out, LakeError *err)
+{
+	return snapshot_load(a, table_dir, version, false, out, err);
+}
+
+LakeStatus
+delta_snapshot_load_metadata(const LakeAllocator *a, const char *table_dir, int64_t version,
+							 DeltaSnapshot **out, LakeError *err)
+{
+	return snapshot_load(a, table_dir, version, true, out, err);
 }

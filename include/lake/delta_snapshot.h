@@ -140,6 +140,7 @@ typedef struct DeltaSnapshot
 	DeltaTxn   *txns;
 	int			num_txns;
 	int64_t		earliest_version;	/* the oldest version this log can reconstruct */
+	bool		deletion_vectors_in_use;	/* only from delta_snapshot_load_metadata */
 } DeltaSnapshot;
 
 /*
@@ -152,6 +153,13 @@ typedef struct DeltaSnapshot
  */
 extern LakeStatus delta_snapshot_load(const LakeAllocator *a, const char *table_dir, int64_t version,
 									  DeltaSnapshot **out, LakeError *err);
+/*
+ * The same, for schema discovery (IMPORT FOREIGN SCHEMA): a version whose
+ * files have deletion vectors in use loads, with deletion_vectors_in_use
+ * set; its files must not be read as rows (delta_snapshot_load refuses it).
+ */
+extern LakeStatus delta_snapshot_load_metadata(const LakeAllocator *a, const char *table_dir,
+											   int64_t version, DeltaSnapshot **out, LakeError *err);
 extern void delta_snapshot_free(const LakeAllocator *a, DeltaSnapshot *snapshot);
 
 /* True if dir holds a _delta_log directory. */

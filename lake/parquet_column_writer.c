@@ -3,10 +3,21 @@
  *	  One leaf column of the Parquet writer: buffers the current page's
  *	  levels and values, dictionary-encodes values through an open-addressing
  *	  hash table (falling back to PLAIN when the dictionary grows past its
- *	  budget or does not pay off on the first page), encodes data pages v1
- *	  (RLE levels with a 4-byte length, then values), compresses them into
- *	  the chunk buffer, and keeps the chunk's statistics.
+ *	  budget, when nearly every value of the first page is new, or when it
+ *	  does not pay off on the first page), encodes data pages v1 (RLE levels
+ *	  with a 4-byte length, then values), compresses them into the chunk
+ *	  buffer, and keeps the chunk's statistics.
  *
+ * Speed matters here (every value of a write goes through it):
+ *	- definition levels are not stored until a page has a null: a page
+ *	  without one has its levels written as a single RLE run;
+ *	- levels and dictionary indices are kept in plain arrays and encoded in
+ *	  bulk at page close (rle_encode_int16 / rle_encode_uint32);
+ *	- the hash table's slots hold the value itself for fixed widths up to 8
+ *	  bytes (multiply-shift hashing, no second lookup to compare) and a
+ *	  64-bit hash plus length for byte strings;
+ *	- parquet_column_writer_append_batch runs a loop specialised per
+ *	  physical type over many records, with no call per value.
  * Nothing here allocates per value: arrays grow by doubling and are kept
  * across pages and row groups.
  */
@@ -19,7 +30,6 @@
 
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "lake/ writes PLAIN values in host order");
 
-#define INITIAL_SLOTS 1024
 #define MAX_DICT_ENTRIES (1u << 24)
 
 /* ------------------------------------------------------------- helpers */
@@ -43,61 +53,93 @@ grow_array(const LakeAllocator *a, void **arr, size_t *cap, size_t elem, size_t 
 	return LAKE_OK;
 }
 
-static inline uint32_t
-hash_u64(uint64_t x)
+static inline uint64_t
+load64(const uint8_t *p)
 {
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ULL;
-	x ^= x >> 33;
-	return (uint32_t) x;
+	uint64_t	v;
+
+	memcpy(&v, p, 8);
+	return v;
 }
 
 static inline uint32_t
+load32(const uint8_t *p)
+{
+	uint32_t	v;
+
+	memcpy(&v, p, 4);
+	return v;
+}
+
+/* 64x64 -> 128-bit multiply, folded */
+static inline uint64_t
+mix64(uint64_t a, uint64_t b)
+{
+	unsigned __int128 m = (unsigned __int128) a * b;
+
+	return (uint64_t) m ^ (uint64_t) (m >> 64);
+}
+
+/* A 64-bit hash of a byte string: overlapping loads, no loop below 17 bytes. */
+static inline uint64_t
 hash_bytes(const uint8_t *p, uint32_t len)
 {
-	uint64_t	h = 0x9E3779B97F4A7C15ULL ^ ((uint64_t) len * 0xc2b2ae3d27d4eb4fULL);
-	uint64_t	w;
+	uint64_t	seed = 0x9E3779B97F4A7C15ULL ^ ((uint64_t) len * 0xc2b2ae3d27d4eb4fULL);
+	uint64_t	a,
+				b;
 
-	while (len >= 8)
+	if (len <= 16)
 	{
-		memcpy(&w, p, 8);
-		w *= 0x87c37b91114253d5ULL;
-		w = (w << 31) | (w >> 33);
-		h ^= w * 0x4cf5ad432745937fULL;
-		h = ((h << 27) | (h >> 37)) * 5 + 0x52dce729;
-		p += 8;
-		len -= 8;
+		if (len >= 8)
+		{
+			a = load64(p);
+			b = load64(p + len - 8);
+		}
+		else if (len >= 4)
+		{
+			a = load32(p);
+			b = load32(p + len - 4);
+		}
+		else if (len > 0)
+		{
+			a = ((uint64_t) p[0] << 16) | ((uint64_t) p[len >> 1] << 8) | p[len - 1];
+			b = 0;
+		}
+		else
+			a = b = 0;
 	}
-	if (len > 0)
+	else
 	{
-		w = 0;
-		memcpy(&w, p, len);
-		w *= 0x87c37b91114253d5ULL;
-		w = (w << 31) | (w >> 33);
-		h ^= w * 0x4cf5ad432745937fULL;
+		const uint8_t *q = p;
+		uint32_t	left = len;
+
+		while (left > 16)
+		{
+			seed = mix64(load64(q) ^ 0xa0761d6478bd642fULL, load64(q + 8) ^ seed);
+			q += 16;
+			left -= 16;
+		}
+		a = load64(p + len - 16);
+		b = load64(p + len - 8);
 	}
-	return hash_u64(h);
+	return mix64(a ^ 0xa0761d6478bd642fULL, b ^ seed ^ 0xe7037ed1a0b428dbULL);
 }
 
-static inline uint32_t
-value_hash(const ColumnWriter *cw, const uint8_t *p, uint32_t len)
+static inline bool
+bytes_equal(const uint8_t *a, const uint8_t *b, uint32_t len)
 {
-	uint32_t	u32;
-	uint64_t	u64;
+	if (len >= 8 && len <= 16)
+		return load64(a) == load64(b) && load64(a + len - 8) == load64(b + len - 8);
+	if (len >= 4 && len < 8)
+		return load32(a) == load32(b) && load32(a + len - 4) == load32(b + len - 4);
+	return len == 0 || memcmp(a, b, len) == 0;
+}
 
-	if (cw->width == 4)
-	{
-		memcpy(&u32, p, 4);
-		return hash_u64(u32);
-	}
-	if (cw->width == 8)
-	{
-		memcpy(&u64, p, 8);
-		return hash_u64(u64);
-	}
-	return hash_bytes(p, len);
+/* the slot of a key: multiply-shift (the top bits of the product) */
+static inline uint32_t
+slot_of(uint64_t key, int shift)
+{
+	return (uint32_t) (((key ^ (key >> 32)) * 0x9E3779B97F4A7C15ULL) >> shift);
 }
 
 static int
@@ -226,93 +268,49 @@ stats_update(ColumnWriter *cw, const ParquetValue *v, LakeError *err)
 
 /* --------------------------------------------------------- dictionary */
 
-static inline bool
-dict_entry_equals(const ColumnWriter *cw, uint32_t e, const uint8_t *p, uint32_t len)
-{
-	uint32_t	elen;
-	const uint8_t *ep;
-
-	if (cw->width == 8)
-	{
-		uint64_t	x,
-					y;
-
-		memcpy(&x, cw->dict_data.data + (size_t) e * 8, 8);
-		memcpy(&y, p, 8);
-		return x == y;
-	}
-	if (cw->width == 4)
-	{
-		uint32_t	x,
-					y;
-
-		memcpy(&x, cw->dict_data.data + (size_t) e * 4, 4);
-		memcpy(&y, p, 4);
-		return x == y;
-	}
-	if (cw->width > 0)
-		return memcmp(cw->dict_data.data + (size_t) e * cw->width, p, cw->width) == 0;
-	ep = cw->dict_data.data + cw->dict_offsets[e];
-	memcpy(&elen, ep, 4);
-	return elen == len && memcmp(ep + 4, p, len) == 0;
-}
+#define INITIAL_SLOT_BITS 10
+#define DICT_EARLY_ENTRIES 8192		/* when to judge a first page that is nearly all new values */
 
 static LakeStatus
-dict_rehash(ColumnWriter *cw, uint32_t nslots, LakeError *err)
+dict_rehash(ColumnWriter *cw, int bits, LakeError *err)
 {
-	uint64_t   *slots = lake_alloc_array(cw->shared->alloc, nslots, sizeof(uint64_t), err);
+	uint32_t	nslots = (uint32_t) 1 << bits;
+	DictSlot   *slots = lake_alloc_array(cw->shared->alloc, nslots, sizeof(DictSlot), err);
 	uint32_t	mask = nslots - 1;
+	int			shift = 64 - bits;
 	uint64_t	i;
 
 	if (slots == NULL)
 		return LAKE_ERROR_NOMEM;
-	memset(slots, 0, (size_t) nslots * sizeof(uint64_t));
+	memset(slots, 0, (size_t) nslots * sizeof(DictSlot));
 	for (i = 0; cw->slots != NULL && i <= cw->slot_mask; i++)
 	{
-		uint64_t	slot = cw->slots[i];
+		const DictSlot *old = &cw->slots[i];
 		uint32_t	s;
 
-		if (slot == 0)
+		if (old->index1 == 0)
 			continue;
-		s = (uint32_t) (slot >> 32) & mask;
-		while (slots[s] != 0)
+		s = slot_of(old->key, shift);
+		while (slots[s].index1 != 0)
 			s = (s + 1) & mask;
-		slots[s] = slot;
+		slots[s] = *old;
 	}
 	lake_free(cw->shared->alloc, cw->slots);
 	cw->slots = slots;
 	cw->slot_mask = mask;
+	cw->slot_shift = shift;
 	return LAKE_OK;
 }
 
-/* Find or add a value; *is_new tells whether it was added. */
-static inline LakeStatus
-dict_put(ColumnWriter *cw, const uint8_t *p, uint32_t len, uint32_t *index, bool *is_new,
-		 LakeError *err)
+/* A new dictionary entry for the value v (PLAIN bytes p, len) in the empty slot sl. */
+static __attribute__((noinline)) LakeStatus
+dict_insert(ColumnWriter *cw, DictSlot *sl, uint64_t key, const uint8_t *p, uint32_t len,
+			const ParquetValue *v, uint32_t *index, LakeError *err)
 {
-	uint32_t	h = value_hash(cw, p, len);
-	uint32_t	s = h & cw->slot_mask;
-	uint32_t	e;
-	uint64_t	slot;
 	size_t		off;
+	uint32_t	e;
 	LakeStatus	st;
 
-	for (;;)
-	{
-		slot = cw->slots[s];
-		if (slot == 0)
-			break;
-		e = (uint32_t) slot - 1;
-		if ((uint32_t) (slot >> 32) == h && dict_entry_equals(cw, e, p, len))
-		{
-			*index = e;
-			*is_new = false;
-			return LAKE_OK;
-		}
-		s = (s + 1) & cw->slot_mask;
-	}
-
-	/* a new entry */
 	if (cw->width == 0 && cw->dict_count == cw->dict_entries_cap)
 	{
 		size_t		cap = cw->dict_entries_cap;
@@ -339,22 +337,86 @@ dict_put(ColumnWriter *cw, const uint8_t *p, uint32_t len, uint32_t *index, bool
 	}
 	if (st != LAKE_OK)
 		return st;
+	st = stats_update(cw, v, err);
+	if (st != LAKE_OK)
+		return st;
 	e = cw->dict_count++;
 	if (cw->width == 0)
 		cw->dict_offsets[e] = (uint32_t) off;
-	cw->slots[s] = ((uint64_t) h << 32) | (uint64_t) (e + 1);
+	sl->key = key;
+	sl->len = len;
+	sl->index1 = e + 1;
 	cw->shared->buffered += cw->dict_data.len - off;
 	if ((uint64_t) cw->dict_count * 2 > (uint64_t) cw->slot_mask + 1)
 	{
-		st = dict_rehash(cw, (cw->slot_mask + 1) * 2, err);
+		st = dict_rehash(cw, 64 - cw->slot_shift + 1, err);
 		if (st != LAKE_OK)
 			return st;
 	}
 	if (cw->dict_data.len >= cw->shared->dictionary_bytes || cw->dict_count >= MAX_DICT_ENTRIES)
 		cw->dict_full = true;
+	/* nearly every value so far new, and no dictionary page yet: PLAIN from the next record */
+	if (cw->dict_count == DICT_EARLY_ENTRIES && !cw->dict_pages &&
+		(uint64_t) cw->page_values < (uint64_t) DICT_EARLY_ENTRIES * 8 / 7)
+	{
+		cw->dict_hopeless = true;
+		cw->dict_full = true;
+	}
 	*index = e;
-	*is_new = true;
 	return LAKE_OK;
+}
+
+/* Find or add a value whose key is the value itself (fixed width <= 8). */
+static inline __attribute__((always_inline)) LakeStatus
+dict_find_key(ColumnWriter *cw, uint64_t key, const uint8_t *p, const ParquetValue *v, uint32_t *index,
+			  LakeError *err)
+{
+	uint32_t	s = slot_of(key, cw->slot_shift);
+
+	for (;;)
+	{
+		DictSlot   *sl = &cw->slots[s];
+
+		if (sl->key == key && sl->index1 != 0)
+		{
+			*index = sl->index1 - 1;
+			return LAKE_OK;
+		}
+		if (sl->index1 == 0)
+			return dict_insert(cw, sl, key, p, (uint32_t) cw->width, v, index, err);
+		s = (s + 1) & cw->slot_mask;
+	}
+}
+
+static inline const uint8_t *
+dict_entry(const ColumnWriter *cw, uint32_t e)
+{
+	if (cw->width > 0)
+		return cw->dict_data.data + (size_t) e * cw->width;
+	return cw->dict_data.data + cw->dict_offsets[e] + 4;
+}
+
+/* Find or add a value known by its bytes (BYTE_ARRAY, wider fixed types). */
+static inline __attribute__((always_inline)) LakeStatus
+dict_find_bytes(ColumnWriter *cw, const uint8_t *p, uint32_t len, const ParquetValue *v, uint32_t *index,
+				LakeError *err)
+{
+	uint64_t	h = hash_bytes(p, len);
+	uint32_t	s = slot_of(h, cw->slot_shift);
+
+	for (;;)
+	{
+		DictSlot   *sl = &cw->slots[s];
+
+		if (sl->index1 == 0)
+			return dict_insert(cw, sl, h, p, len, v, index, err);
+		if (sl->key == h && sl->len == len && bytes_equal(dict_entry(cw, sl->index1 - 1), p, len))
+		{
+			*index = sl->index1 - 1;
+			return LAKE_OK;
+		}
+		s = (s + 1) & cw->slot_mask;
+	}
 }
 
 /* Rewrite the current page's dictionary indices as PLAIN values. */
@@ -439,27 +501,24 @@ emit_page(ColumnWriter *cw, LakeBuffer *dest, ParquetPageHeader *h, const uint8_
 	return LAKE_OK;
 }
 
+/* levels with their 4-byte length prefix (data page v1) */
 static LakeStatus
-encode_levels(LakeBuffer *page, const int16_t *levels, size_t n, int16_t max_level, LakeError *err)
+encode_levels(LakeBuffer *page, const int16_t *levels, size_t n, bool all_max, int16_t max_level,
+			  LakeError *err)
 {
 	size_t		pos = page->len;
 	uint32_t	len;
-	RleEncoder	enc;
-	size_t		i;
+	int			bw = rle_bit_width((uint32_t) max_level);
 	LakeStatus	st;
 
 	st = lake_buffer_reserve(page, 4, err);
 	if (st != LAKE_OK)
 		return st;
 	page->len += 4;
-	rle_encoder_init(&enc, page, rle_bit_width((uint32_t) max_level));
-	for (i = 0; i < n; i++)
-	{
-		st = rle_encoder_put(&enc, (uint32_t) levels[i], err);
-		if (st != LAKE_OK)
-			return st;
-	}
-	st = rle_encoder_flush(&enc, err);
+	if (all_max)
+		st = rle_encode_repeat(page, (uint32_t) max_level, n, bw, err);
+	else
+		st = rle_encode_int16(page, levels, n, bw, err);
 	if (st != LAKE_OK)
 		return st;
 	len = (uint32_t) (page->len - pos - 4);
@@ -491,7 +550,7 @@ flush_page(ColumnWriter *cw, LakeError *err)
 		uint64_t	dict_cost = cw->dict_data.len +
 			((uint64_t) cw->page_values * dict_bit_width(cw) + 7) / 8;
 
-		if (dict_cost >= cw->page_plain_bytes)
+		if (dict_cost >= cw->page_plain_bytes || cw->dict_hopeless)
 		{
 			st = indices_to_plain(cw, err);
 			if (st != LAKE_OK)
@@ -508,13 +567,13 @@ flush_page(ColumnWriter *cw, LakeError *err)
 	lake_buffer_reset(page);
 	if (cw->max_rep > 0)
 	{
-		st = encode_levels(page, cw->rep, cw->num_levels, cw->max_rep, err);
+		st = encode_levels(page, cw->rep, cw->num_levels, false, cw->max_rep, err);
 		if (st != LAKE_OK)
 			return st;
 	}
 	if (cw->max_def > 0)
 	{
-		st = encode_levels(page, cw->def, cw->num_levels, cw->max_def, err);
+		st = encode_levels(page, cw->def, cw->num_levels, cw->page_nulls == 0, cw->max_def, err);
 		if (st != LAKE_OK)
 			return st;
 	}
@@ -522,19 +581,11 @@ flush_page(ColumnWriter *cw, LakeError *err)
 	{
 		int			bw = dict_bit_width(cw);
 		uint8_t		b = (uint8_t) bw;
-		RleEncoder	enc;
 
 		st = lake_buffer_append(page, &b, 1, err);
 		if (st != LAKE_OK)
 			return st;
-		rle_encoder_init(&enc, page, bw);
-		for (i = 0; i < cw->num_indices; i++)
-		{
-			st = rle_encoder_put(&enc, cw->indices[i], err);
-			if (st != LAKE_OK)
-				return st;
-		}
-		st = rle_encoder_flush(&enc, err);
+		st = rle_encode_uint32(page, cw->indices, cw->num_indices, bw, err);
 		if (st != LAKE_OK)
 			return st;
 	}
@@ -593,6 +644,7 @@ flush_page(ColumnWriter *cw, LakeError *err)
 	sh->buffered -= cw->page_est < sh->buffered ? cw->page_est : sh->buffered;
 
 	cw->num_levels = 0;
+	cw->page_nulls = 0;
 	cw->num_indices = 0;
 	cw->page_values = 0;
 	cw->page_plain_bytes = 0;
@@ -605,11 +657,82 @@ done:
 		cw->dict_active = false;
 		cw->dict_full = false;
 	}
+	cw->dict_hopeless = false;
 	return LAKE_OK;
 }
 
 /* ------------------------------------------------------------- values */
 
+/* Room for need level entries in def[] and rep[] (those the column has). */
+static inline LakeStatus
+reserve_levels(ColumnWriter *cw, size_t need, LakeError *err)
+{
+	size_t		def_cap = cw->levels_cap;
+	size_t		rep_cap = cw->levels_cap;
+	LakeStatus	st;
+
+	if (need <= cw->levels_cap)
+		return LAKE_OK;
+	if (cw->max_def > 0)
+	{
+		st = grow_array(cw->shared->alloc, (void **) &cw->def, &def_cap, sizeof(int16_t), need, err);
+		if (st != LAKE_OK)
+			return st;
+	}
+	if (cw->max_rep > 0)
+	{
+		st = grow_array(cw->shared->alloc, (void **) &cw->rep, &rep_cap, sizeof(int16_t), need, err);
+		if (st != LAKE_OK)
+			return st;
+	}
+	/* both grow the same way from the same capacity */
+	cw->levels_cap = cw->max_def > 0 ? def_cap : rep_cap;
+	return LAKE_OK;
+}
+
+/*
+ * The definition level of the next entry (capacity reserved).  Until a page
+ * has a null every level is max_def and def[] is not written: the page's
+ * levels are then one RLE run.
+ */
+static inline void
+push_def(ColumnWriter *cw, int16_t def)
+{
+	if (def < cw->max_def)
+	{
+		if (cw->page_nulls == 0)
+		{
+			size_t		i;
+
+			for (i = 0; i < cw->num_levels; i++)
+				cw->def[i] = cw->max_def;
+		}
+		cw->def[cw->num_levels] = def;
+		cw->page_nulls++;
+		cw->chunk_nulls++;
+	}
+	else if (cw->page_nulls > 0)
+		cw->def[cw->num_levels] = def;
+}
+
+static inline LakeStatus
+reserve_indices(ColumnWriter *cw, size_t more, LakeError *err)
+{
+	if (cw->indices_cap - cw->num_indices >= more)
+		return LAKE_OK;
+	return grow_array(cw->shared->alloc, (void **) &cw->indices, &cw->indices_cap,
+					  sizeof(uint32_t), cw->num_indices + more, err);
+}
+
+static inline LakeStatus
+ensure_slots(ColumnWriter *cw, LakeError *err)
+{
+	if (cw->slots != NULL)
+		return LAKE_OK;
+	return dict_rehash(cw, INITIAL_SLOT_BITS, err);
+}
+
+/* One non-null value, any type. */
 static LakeStatus
 put_value(ColumnWriter *cw, const ParquetValue *v, LakeError *err)
 {
@@ -646,30 +769,23 @@ put_value(ColumnWriter *cw, const ParquetValue *v, LakeError *err)
 	if (cw->dict_active)
 	{
 		uint32_t	index;
-		bool		is_new;
 
-		if (cw->slots == NULL)
-		{
-			st = dict_rehash(cw, INITIAL_SLOTS, err);
-			if (st != LAKE_OK)
-				return st;
-		}
-		st = dict_put(cw, p, len, &index, &is_new, err);
+		st = ensure_slots(cw, err);
+		if (st == LAKE_OK)
+			st = reserve_indices(cw, 1, err);
 		if (st != LAKE_OK)
 			return st;
-		if (is_new)
+		if (cw->key_is_value)
 		{
-			st = stats_update(cw, v, err);
-			if (st != LAKE_OK)
-				return st;
+			uint64_t	key = 0;
+
+			memcpy(&key, p, cw->width);
+			st = dict_find_key(cw, key, p, v, &index, err);
 		}
-		if (cw->num_indices == cw->indices_cap)
-		{
-			st = grow_array(cw->shared->alloc, (void **) &cw->indices, &cw->indices_cap,
-							sizeof(uint32_t), cw->num_indices + 1, err);
-			if (st != LAKE_OK)
-				return st;
-		}
+		else
+			st = dict_find_bytes(cw, p, len, v, &index, err);
+		if (st != LAKE_OK)
+			return st;
 		cw->indices[cw->num_indices++] = index;
 		cw->page_est += 4;
 		cw->shared->buffered += 4;
@@ -708,6 +824,13 @@ put_value(ColumnWriter *cw, const ParquetValue *v, LakeError *err)
 	return LAKE_OK;
 }
 
+static inline bool
+page_is_full(const ColumnWriter *cw)
+{
+	return cw->page_est >= cw->shared->page_bytes || cw->num_levels >= cw->shared->page_bytes ||
+		cw->dict_full;
+}
+
 LakeStatus
 parquet_column_writer_append(ColumnWriter *cw, int16_t def, int16_t rep, const ParquetValue *value,
 							 LakeError *err)
@@ -717,9 +840,7 @@ parquet_column_writer_append(ColumnWriter *cw, int16_t def, int16_t rep, const P
 	if (rep == 0)
 	{
 		/* pages end at record boundaries */
-		if (cw->num_levels > 0 &&
-			(cw->page_est >= cw->shared->page_bytes || cw->num_levels >= cw->shared->page_bytes ||
-			 cw->dict_full))
+		if (cw->num_levels > 0 && page_is_full(cw))
 		{
 			st = flush_page(cw, err);
 			if (st != LAKE_OK)
@@ -729,40 +850,189 @@ parquet_column_writer_append(ColumnWriter *cw, int16_t def, int16_t rep, const P
 	}
 	if (cw->max_def > 0 || cw->max_rep > 0)
 	{
-		if (cw->num_levels == cw->levels_cap)
-		{
-			size_t		def_cap = cw->levels_cap;
-			size_t		rep_cap = cw->levels_cap;
-
-			if (cw->max_def > 0)
-			{
-				st = grow_array(cw->shared->alloc, (void **) &cw->def, &def_cap, sizeof(int16_t),
-								cw->num_levels + 1, err);
-				if (st != LAKE_OK)
-					return st;
-			}
-			if (cw->max_rep > 0)
-			{
-				st = grow_array(cw->shared->alloc, (void **) &cw->rep, &rep_cap, sizeof(int16_t),
-								cw->num_levels + 1, err);
-				if (st != LAKE_OK)
-					return st;
-			}
-			/* both grow the same way from the same capacity */
-			cw->levels_cap = cw->max_def > 0 ? def_cap : rep_cap;
-		}
-		if (cw->def != NULL)
-			cw->def[cw->num_levels] = def;
+		st = reserve_levels(cw, cw->num_levels + 1, err);
+		if (st != LAKE_OK)
+			return st;
+		if (cw->max_def > 0)
+			push_def(cw, def);
 		if (cw->rep != NULL)
 			cw->rep[cw->num_levels] = rep;
 	}
 	cw->num_levels++;
 	if (value == NULL)
-	{
-		cw->chunk_nulls++;
 		return LAKE_OK;
-	}
 	return put_value(cw, value, err);
+}
+
+/* the specialised batch loops */
+#define BATCH_4 1				/* INT32, FLOAT: 4 bytes, the dictionary key is the value */
+#define BATCH_8 2				/* INT64, DOUBLE */
+#define BATCH_BYTES 3			/* BYTE_ARRAY */
+
+static inline __attribute__((always_inline)) LakeStatus
+append_batch_kind(ColumnWriter *cw, const ParquetValue *values, const bool *nulls, size_t n,
+				  const int kind, LakeError *err)
+{
+	ColumnWriterShared *sh = cw->shared;
+	const int16_t null_def = cw->max_def - 1;
+	size_t		r = 0;
+	LakeStatus	st;
+
+	while (r < n)
+	{
+		size_t		left;
+
+		/* pages end at record boundaries: here every entry is one */
+		if (cw->num_levels > 0 && page_is_full(cw))
+		{
+			st = flush_page(cw, err);
+			if (st != LAKE_OK)
+				return st;
+		}
+		left = n - r;
+		if (cw->max_def > 0)
+		{
+			st = reserve_levels(cw, cw->num_levels + left, err);
+			if (st != LAKE_OK)
+				return st;
+		}
+		if (cw->dict_active)
+		{
+			st = ensure_slots(cw, err);
+			if (st == LAKE_OK)
+				st = reserve_indices(cw, left, err);
+			if (st != LAKE_OK)
+				return st;
+			for (; r < n;)
+			{
+				const ParquetValue *v = &values[r++];
+				uint32_t	index;
+
+				cw->rows++;
+				if (nulls != NULL && nulls[r - 1])
+				{
+					push_def(cw, null_def);
+					cw->num_levels++;
+				}
+				else
+				{
+					if (cw->max_def > 0)
+						push_def(cw, cw->max_def);
+					cw->num_levels++;
+					if (kind == BATCH_4)
+						st = dict_find_key(cw, (uint32_t) v->i32, (const uint8_t *) &v->i32, v, &index, err);
+					else if (kind == BATCH_8)
+						st = dict_find_key(cw, (uint64_t) v->i64, (const uint8_t *) &v->i64, v, &index, err);
+					else
+						st = dict_find_bytes(cw, v->bytes.ptr, v->bytes.len, v, &index, err);
+					if (st != LAKE_OK)
+						return st;
+					cw->indices[cw->num_indices++] = index;
+					cw->page_values++;
+					cw->page_plain_bytes += kind == BATCH_4 ? 4 : kind == BATCH_8 ? 8 : (uint64_t) v->bytes.len + 4;
+					cw->page_est += 4;
+					sh->buffered += 4;
+				}
+				if (page_is_full(cw))
+					break;
+			}
+		}
+		else
+		{
+			if (kind != BATCH_BYTES)
+			{
+				st = lake_buffer_reserve(&cw->values, left * (kind == BATCH_4 ? 4 : 8), err);
+				if (st != LAKE_OK)
+					return st;
+			}
+			for (; r < n;)
+			{
+				const ParquetValue *v = &values[r++];
+
+				cw->rows++;
+				if (nulls != NULL && nulls[r - 1])
+				{
+					push_def(cw, null_def);
+					cw->num_levels++;
+				}
+				else
+				{
+					uint64_t	plain;
+
+					if (cw->max_def > 0)
+						push_def(cw, cw->max_def);
+					cw->num_levels++;
+					if (kind == BATCH_4)
+					{
+						memcpy(cw->values.data + cw->values.len, &v->i32, 4);
+						cw->values.len += 4;
+						plain = 4;
+					}
+					else if (kind == BATCH_8)
+					{
+						memcpy(cw->values.data + cw->values.len, &v->i64, 8);
+						cw->values.len += 8;
+						plain = 8;
+					}
+					else
+					{
+						uint32_t	len = v->bytes.len;
+
+						st = lake_buffer_reserve(&cw->values, (size_t) len + 4, err);
+						if (st != LAKE_OK)
+							return st;
+						memcpy(cw->values.data + cw->values.len, &len, 4);
+						if (len > 0)
+							memcpy(cw->values.data + cw->values.len + 4, v->bytes.ptr, len);
+						cw->values.len += (size_t) len + 4;
+						plain = (uint64_t) len + 4;
+					}
+					st = stats_update(cw, v, err);
+					if (st != LAKE_OK)
+						return st;
+					cw->page_values++;
+					cw->page_plain_bytes += plain;
+					cw->page_est += plain;
+					sh->buffered += plain;
+				}
+				if (page_is_full(cw))
+					break;
+			}
+		}
+	}
+	return LAKE_OK;
+}
+
+LakeStatus
+parquet_column_writer_append_batch(ColumnWriter *cw, const ParquetValue *values, const bool *nulls, size_t n,
+								   LakeError *err)
+{
+	size_t		i;
+	LakeStatus	st;
+
+	switch (cw->type)
+	{
+		case PQ_INT32:
+		case PQ_FLOAT:
+			return append_batch_kind(cw, values, nulls, n, BATCH_4, err);
+		case PQ_INT64:
+		case PQ_DOUBLE:
+			return append_batch_kind(cw, values, nulls, n, BATCH_8, err);
+		case PQ_BYTE_ARRAY:
+			return append_batch_kind(cw, values, nulls, n, BATCH_BYTES, err);
+		default:
+			break;
+	}
+	for (i = 0; i < n; i++)
+	{
+		bool		null = nulls != NULL && nulls[i];
+
+		st = parquet_column_writer_append(cw, null ? cw->max_def - 1 : cw->max_def, 0,
+										  null ? NULL : &values[i], err);
+		if (st != LAKE_OK)
+			return st;
+	}
+	return LAKE_OK;
 }
 
 /* -------------------------------------------------------------- chunks */
@@ -786,6 +1056,7 @@ parquet_column_writer_init(ColumnWriter *cw, ColumnWriterShared *shared, const P
 		cw->width = 1;
 	else if (cw->type == PQ_FIXED_LEN_BYTE_ARRAY)
 		cw->width = leaf->element->type_length;
+	cw->key_is_value = cw->type != PQ_BOOLEAN && cw->width >= 1 && cw->width <= 8;
 	cw->max_def = leaf->max_def;
 	cw->max_rep = leaf->max_rep;
 	cw->sort = parquet_value_sort_kind(leaf->element);
@@ -878,6 +1149,7 @@ parquet_column_writer_reset(ColumnWriter *cw)
 	lake_buffer_reset(&cw->values);
 	lake_buffer_reset(&cw->dict_data);
 	cw->num_levels = 0;
+	cw->page_nulls = 0;
 	cw->num_indices = 0;
 	cw->page_values = 0;
 	cw->page_plain_bytes = 0;
@@ -889,10 +1161,11 @@ parquet_column_writer_reset(ColumnWriter *cw)
 	cw->chunk_pages = 0;
 	cw->dict_active = cw->shared->dictionary && cw->type != PQ_BOOLEAN;
 	cw->dict_full = false;
+	cw->dict_hopeless = false;
 	cw->dict_pages = false;
 	cw->plain_pages = false;
 	if (cw->slots != NULL)
-		memset(cw->slots, 0, ((size_t) cw->slot_mask + 1) * sizeof(uint64_t));
+		memset(cw->slots, 0, ((size_t) cw->slot_mask + 1) * sizeof(DictSlot));
 	cw->dict_count = 0;
 	cw->has_min_max = false;
 	memset(&cw->min, 0, sizeof(cw->min));

@@ -26,6 +26,17 @@ typedef struct ColumnWriterShared
 	LakeBuffer	header;			/* a page header */
 } ColumnWriterShared;
 
+/*
+ * A slot of the dictionary's hash table (open addressing, linear probing,
+ * a power-of-two size at most half full).
+ */
+typedef struct DictSlot
+{
+	uint64_t	key;			/* the value itself (fixed width <= 8), else its 64-bit hash */
+	uint32_t	index1;			/* entry index + 1; 0: empty */
+	uint32_t	len;			/* BYTE_ARRAY: the value's length */
+} DictSlot;
+
 typedef struct ColumnWriter
 {
 	/* fixed for the writer's life */
@@ -33,15 +44,17 @@ typedef struct ColumnWriter
 	const ParquetSchemaElement *element;	/* borrowed */
 	ParquetPhysicalType type;
 	int			width;			/* bytes of a fixed-width value; 0 for BYTE_ARRAY */
+	bool		key_is_value;	/* width 2..8: dictionary keys are the values themselves */
 	int16_t		max_def;
 	int16_t		max_rep;
 	ParquetSortKind sort;
 
 	/* the current page */
-	int16_t    *def;			/* NULL when max_def == 0 */
+	int16_t    *def;			/* NULL when max_def == 0; filled only once the page has a null */
 	int16_t    *rep;			/* NULL when max_rep == 0 */
 	size_t		num_levels;
 	size_t		levels_cap;
+	size_t		page_nulls;		/* entries with def < max_def (until one, def[] is not kept) */
 	LakeBuffer	values;			/* PLAIN values (BOOLEAN: one byte each) */
 	uint32_t   *indices;		/* dictionary indices */
 	size_t		num_indices;
@@ -59,6 +72,7 @@ typedef struct ColumnWriter
 	int			chunk_pages;
 	bool		dict_active;	/* values go to the dictionary */
 	bool		dict_full;		/* switch to PLAIN at the next record */
+	bool		dict_hopeless;	/* nearly every value of the first page is new: give up */
 	bool		dict_pages;		/* a data page of this chunk uses the dictionary */
 	bool		plain_pages;	/* a data page of this chunk is PLAIN */
 
@@ -67,8 +81,9 @@ typedef struct ColumnWriter
 	uint32_t   *dict_offsets;	/* BYTE_ARRAY: offset of each entry's length prefix */
 	uint32_t	dict_count;
 	uint32_t	dict_entries_cap;	/* of dict_offsets */
-	uint64_t   *slots;			/* hash << 32 | (entry index + 1); 0 is empty */
+	DictSlot   *slots;
 	uint32_t	slot_mask;
+	int			slot_shift;		/* 64 - log2(slots) */
 
 	/* chunk statistics */
 	bool		has_min_max;
@@ -105,6 +120,14 @@ extern LakeStatus parquet_column_writer_init(ColumnWriter *cw, ColumnWriterShare
  */
 extern LakeStatus parquet_column_writer_append(ColumnWriter *cw, int16_t def, int16_t rep,
 											   const ParquetValue *value, LakeError *err);
+
+/*
+ * Append n records of a leaf that is not repeated: values[i], or null when
+ * nulls != NULL and nulls[i] (the caller has checked nulls against max_def
+ * and the values' sizes).  The fast path: type-specialised loops.
+ */
+extern LakeStatus parquet_column_writer_append_batch(ColumnWriter *cw, const ParquetValue *values,
+													 const bool *nulls, size_t n, LakeError *err);
 
 /* Flush the last page and write the chunk (dictionary page, data pages) to out. */
 extern LakeStatus parquet_column_writer_write_chunk(ColumnWriter *cw, LakeOutput *out,

@@ -1,7 +1,8 @@
 /*
  * parquet_writer.c
  *	  Writing Parquet files: the public API of include/lake/parquet_writer.h.
- *	  Owns the schema copy, row checks (every leaf gets each row), row-group
+ *	  Owns the schema copy, row checks (every leaf gets each row), the batch
+ *	  path (parquet_writer_write_rows: whole rows, column by column), row-group
  *	  boundaries, column chunk metadata, whole-file statistics and the footer.
  *	  The per-leaf work (pages, dictionary, codecs) is in
  *	  parquet_column_writer.c.
@@ -583,6 +584,108 @@ parquet_writer_write_levels(ParquetWriter *w, int leaf, int16_t def, int16_t rep
 			return fail(w, st);
 	}
 	return fail(w, parquet_column_writer_append(cw, def, rep, value, err));
+}
+
+/* rows between checks of the row-group byte bound in parquet_writer_write_rows */
+#define WRITE_ROWS_STEP 1024
+
+static LakeStatus flush_row_group(ParquetWriter *w, LakeError *err);
+
+LakeStatus
+parquet_writer_write_rows(ParquetWriter *w, const ParquetValue *const *values, const bool *const *nulls,
+						  size_t num_rows, LakeError *err)
+{
+	int			nleaves;
+	int			j;
+	size_t		done = 0;
+	LakeStatus	st;
+
+	st = check_writable(w, 0, err);
+	if (st != LAKE_OK)
+		return fail(w, st);
+	if (num_rows == 0)
+		return LAKE_OK;
+	if (values == NULL)
+		return fail(w, lake_error_set(err, LAKE_ERROR_INVALID, "parquet_writer_write_rows needs value arrays"));
+	nleaves = w->schema.num_leaves;
+	for (j = 0; j < nleaves; j++)
+	{
+		ColumnWriter *cw = &w->columns[j];
+		const bool *nl = nulls != NULL ? nulls[j] : NULL;
+		size_t		r;
+
+		if (cw->max_rep > 0)
+			return fail(w, lake_error_set(err, LAKE_ERROR_INVALID,
+										  "column \"%s\" is repeated: write it with parquet_writer_write_levels",
+										  w->schema.leaves[j].path));
+		if (cw->rows != w->rg_rows)
+			return fail(w, lake_error_set(err, LAKE_ERROR_INVALID, "column \"%s\" already has a value for row %lld",
+										  w->schema.leaves[j].path, (long long) w->num_rows));
+		if (values[j] == NULL)
+			return fail(w, lake_error_set(err, LAKE_ERROR_INVALID, "column \"%s\": no values given",
+										  w->schema.leaves[j].path));
+		for (r = 0; nl != NULL && cw->max_def == 0 && r < num_rows; r++)
+		{
+			if (nl[r])
+				return fail(w, lake_error_set(err, LAKE_ERROR_INVALID, "null value for required column \"%s\"",
+											  w->schema.leaves[j].path));
+		}
+		if (cw->type == PQ_BYTE_ARRAY)
+		{
+			/* the common case without a call per value; check_value says what is wrong */
+			for (r = 0; r < num_rows; r++)
+			{
+				const ParquetBytes *b = &values[j][r].bytes;
+
+				if ((nl == NULL || !nl[r]) &&
+					(b->len > MAX_VALUE_BYTES || (b->len > 0 && b->ptr == NULL)))
+					return fail(w, check_value(w, j, &values[j][r], err));
+			}
+		}
+		else if (cw->type == PQ_FIXED_LEN_BYTE_ARRAY || cw->type == PQ_INT96)
+		{
+			for (r = 0; r < num_rows; r++)
+			{
+				if (nl != NULL && nl[r])
+					continue;
+				st = check_value(w, j, &values[j][r], err);
+				if (st != LAKE_OK)
+					return fail(w, st);
+			}
+		}
+	}
+
+	while (done < num_rows)
+	{
+		size_t		n = num_rows - done;
+
+		if (n > WRITE_ROWS_STEP)
+			n = WRITE_ROWS_STEP;
+		if (w->opts.row_group_rows > 0 && (int64_t) n > w->opts.row_group_rows - w->rg_rows)
+			n = (size_t) (w->opts.row_group_rows - w->rg_rows);
+		for (j = 0; j < nleaves; j++)
+		{
+			const bool *nl = nulls != NULL && nulls[j] != NULL ? nulls[j] + done : NULL;
+
+			st = parquet_column_writer_append_batch(&w->columns[j], values[j] + done, nl, n, err);
+			if (st != LAKE_OK)
+			{
+				lake_error_prefix(err, "column \"%s\": ", w->schema.leaves[j].path);
+				return fail(w, st);
+			}
+		}
+		w->rg_rows += (int64_t) n;
+		w->num_rows += (int64_t) n;
+		done += n;
+		if ((w->opts.row_group_rows > 0 && w->rg_rows >= w->opts.row_group_rows) ||
+			w->shared.buffered >= w->opts.row_group_bytes)
+		{
+			st = flush_row_group(w, err);
+			if (st != LAKE_OK)
+				return fail(w, st);
+		}
+	}
+	return LAKE_OK;
 }
 
 /* ----------------------------------------------------------- row groups */

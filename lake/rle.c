@@ -3,8 +3,10 @@
  *	  The RLE / bit-packed hybrid of Parquet's Encodings.md for bit widths
  *	  0..32: a bounds-checked decoder with fast paths for RLE runs (fill) and
  *	  bit-packed groups (8 values at a time, specialised per bit width), and
- *	  an encoder that writes RLE runs for 8 or more repeats and bit-packed
- *	  runs otherwise, as parquet-mr and arrow do.
+ *	  encoders that write RLE runs for 8 or more repeats and bit-packed runs
+ *	  otherwise, as parquet-mr and arrow do: a streaming one (one value per
+ *	  call) and bulk ones over whole arrays (the writer's levels and
+ *	  dictionary indices, encoded at page close).
  */
 #include "lake/rle.h"
 
@@ -505,4 +507,283 @@ rle_encoder_flush(RleEncoder *e, LakeError *err)
 	e->repeat_count = 0;
 	e->num_buffered = 0;
 	return st;
+}
+
+/* ------------------------------------------------------- bulk encoder */
+
+static inline void
+store_le32(uint8_t *p, uint32_t v)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	v = __builtin_bswap32(v);
+#endif
+	memcpy(p, &v, 4);
+}
+
+/*
+ * Pack ngroups groups of 8 values of w bits (each group is w bytes).
+ * elem is the size of an input value: 4 (uint32_t) or 2 (int16_t, >= 0).
+ */
+static inline __attribute__((always_inline)) void
+pack_groups_w(uint8_t *dst, const void *src, size_t ngroups, const int w, const int elem)
+{
+	size_t		g;
+
+	for (g = 0; g < ngroups; g++)
+	{
+		uint8_t    *d = dst + g * (size_t) w;
+		uint64_t	acc = 0;
+		int			bits = 0;
+		int			i;
+
+		for (i = 0; i < 8; i++)
+		{
+			uint64_t	v = elem == 4 ? ((const uint32_t *) src)[g * 8 + i]
+				: (uint16_t) ((const int16_t *) src)[g * 8 + i];
+
+			acc |= v << bits;
+			bits += w;
+			if (bits >= 32)
+			{
+				store_le32(d, (uint32_t) acc);
+				d += 4;
+				acc >>= 32;
+				bits -= 32;
+			}
+		}
+		/* 8 * w bits in all: what is left is a whole number of bytes */
+		for (i = 0; i < bits / 8; i++)
+		{
+			d[i] = (uint8_t) acc;
+			acc >>= 8;
+		}
+	}
+}
+
+#define RLE_PACK_CASE(W) \
+	case W: \
+		pack_groups_w(dst, src, ngroups, W, elem); \
+		break
+
+static void
+pack_groups(uint8_t *dst, const void *src, size_t ngroups, int w, int elem)
+{
+	if (elem == 2)
+	{
+		/* levels: up to 16 bits */
+		switch (w)
+		{
+				RLE_PACK_CASE(1);
+				RLE_PACK_CASE(2);
+				RLE_PACK_CASE(3);
+				RLE_PACK_CASE(4);
+			default:
+				pack_groups_w(dst, src, ngroups, w, 2);
+				break;
+		}
+		return;
+	}
+	switch (w)
+	{
+			RLE_PACK_CASE(1);
+			RLE_PACK_CASE(2);
+			RLE_PACK_CASE(3);
+			RLE_PACK_CASE(4);
+			RLE_PACK_CASE(5);
+			RLE_PACK_CASE(6);
+			RLE_PACK_CASE(7);
+			RLE_PACK_CASE(8);
+			RLE_PACK_CASE(9);
+			RLE_PACK_CASE(10);
+			RLE_PACK_CASE(11);
+			RLE_PACK_CASE(12);
+			RLE_PACK_CASE(13);
+			RLE_PACK_CASE(14);
+			RLE_PACK_CASE(15);
+			RLE_PACK_CASE(16);
+		default:
+			pack_groups_w(dst, src, ngroups, w, 4);
+			break;
+	}
+}
+
+static inline uint32_t
+bulk_value(const void *values, size_t i, int elem)
+{
+	return elem == 4 ? ((const uint32_t *) values)[i] : (uint32_t) (uint16_t) ((const int16_t *) values)[i];
+}
+
+/* put a varint into dst; returns its length */
+static inline int
+varint_to(uint8_t *dst, uint32_t v)
+{
+	int			n = 0;
+
+	while (v >= 0x80)
+	{
+		dst[n++] = (uint8_t) (v | 0x80);
+		v >>= 7;
+	}
+	dst[n++] = (uint8_t) v;
+	return n;
+}
+
+/* one RLE run of count (1 .. 2^31 - 1) copies of value */
+static LakeStatus
+bulk_rle_run(LakeBuffer *out, uint32_t value, uint32_t count, int w, LakeError *err)
+{
+	int			nbytes = (w + 7) / 8;
+	uint8_t    *d;
+	int			i;
+	LakeStatus	st = lake_buffer_reserve(out, 5 + 4, err);
+
+	if (st != LAKE_OK)
+		return st;
+	d = out->data + out->len;
+	d += varint_to(d, count << 1);
+	for (i = 0; i < nbytes; i++)
+		*d++ = (uint8_t) (value >> (8 * i));
+	out->len = (size_t) (d - out->data);
+	return LAKE_OK;
+}
+
+/* does a run of at least 8 equal values start at i? */
+static inline bool
+bulk_run8(const void *values, size_t i, size_t count, int elem)
+{
+	uint32_t	v;
+	int			k;
+
+	if (count - i < 8)
+		return false;
+	v = bulk_value(values, i, elem);
+	for (k = 1; k < 8; k++)
+		if (bulk_value(values, i + k, elem) != v)
+			return false;
+	return true;
+}
+
+#define RLE_MAX_RUN ((uint32_t) 1 << 30)
+#define RLE_MAX_PACKED_GROUPS 63	/* a one-byte run header, as parquet-mr writes */
+
+static LakeStatus
+rle_encode_bulk(LakeBuffer *out, const void *values, size_t count, int w, int elem, LakeError *err)
+{
+	size_t		i = 0;
+	LakeStatus	st;
+
+	if (w < 0 || w > 32 || (elem == 2 && w > 16))
+		return lake_error_set(err, LAKE_ERROR_INVALID, "rle bit width %d is not supported here", w);
+	if (w < 32)
+	{
+		uint32_t	all = 0;
+		size_t		k;
+
+		for (k = 0; k < count; k++)
+			all |= bulk_value(values, k, elem);
+		if ((all >> w) != 0)
+			return lake_error_set(err, LAKE_ERROR_INVALID, "a value does not fit in %d bits", w);
+	}
+	if (w == 0)
+	{
+		/* every value is 0: one run (or several for huge counts) */
+		while (i < count)
+		{
+			uint32_t	n = count - i > RLE_MAX_RUN ? RLE_MAX_RUN : (uint32_t) (count - i);
+
+			st = bulk_rle_run(out, 0, n, w, err);
+			if (st != LAKE_OK)
+				return st;
+			i += n;
+		}
+		return LAKE_OK;
+	}
+	while (i < count)
+	{
+		uint32_t	v = bulk_value(values, i, elem);
+		size_t		j = i + 1;
+		size_t		start;
+		size_t		groups;
+		size_t		nvals;
+		size_t		full;
+		uint8_t    *d;
+
+		while (j < count && j - i < RLE_MAX_RUN && bulk_value(values, j, elem) == v)
+			j++;
+		if (j - i >= 8)
+		{
+			st = bulk_rle_run(out, v, (uint32_t) (j - i), w, err);
+			if (st != LAKE_OK)
+				return st;
+			i = j;
+			continue;
+		}
+
+		/* bit-packed groups up to the next group that starts a run of 8 */
+		start = i;
+		groups = 0;
+		do
+		{
+			i += 8;
+			groups++;
+		} while (i < count && groups < RLE_MAX_PACKED_GROUPS && !bulk_run8(values, i, count, elem));
+		if (i > count)
+			i = count;
+		nvals = i - start;
+		st = lake_buffer_reserve(out, 1 + groups * (size_t) w, err);
+		if (st != LAKE_OK)
+			return st;
+		d = out->data + out->len;
+		*d++ = (uint8_t) ((groups << 1) | 1);
+		full = nvals / 8;
+		pack_groups(d, (const uint8_t *) values + start * elem, full, w, elem);
+		if (nvals % 8 != 0)
+		{
+			/* the last group, padded with zeros */
+			uint32_t	tmp[8] = {0};
+			size_t		k;
+
+			for (k = 0; k < nvals % 8; k++)
+				tmp[k] = bulk_value(values, start + full * 8 + k, elem);
+			pack_groups(d + full * w, tmp, 1, w, 4);
+		}
+		out->len += 1 + groups * (size_t) w;
+	}
+	return LAKE_OK;
+}
+
+LakeStatus
+rle_encode_uint32(LakeBuffer *out, const uint32_t *values, size_t count, int bit_width, LakeError *err)
+{
+	return rle_encode_bulk(out, values, count, bit_width, 4, err);
+}
+
+LakeStatus
+rle_encode_int16(LakeBuffer *out, const int16_t *values, size_t count, int bit_width, LakeError *err)
+{
+	size_t		k;
+
+	for (k = 0; k < count; k++)
+		if (values[k] < 0)
+			return lake_error_set(err, LAKE_ERROR_INVALID, "negative level %d", values[k]);
+	return rle_encode_bulk(out, values, count, bit_width, 2, err);
+}
+
+LakeStatus
+rle_encode_repeat(LakeBuffer *out, uint32_t value, size_t count, int bit_width, LakeError *err)
+{
+	if (bit_width < 0 || bit_width > 32)
+		return lake_error_set(err, LAKE_ERROR_INVALID, "rle bit width %d is not in 0..32", bit_width);
+	if (bit_width < 32 && (value >> bit_width) != 0)
+		return lake_error_set(err, LAKE_ERROR_INVALID, "value %u does not fit in %d bits", value, bit_width);
+	while (count > 0)
+	{
+		uint32_t	n = count > RLE_MAX_RUN ? RLE_MAX_RUN : (uint32_t) count;
+		LakeStatus	st = bulk_rle_run(out, value, n, bit_width, err);
+
+		if (st != LAKE_OK)
+			return st;
+		count -= n;
+	}
+	return LAKE_OK;
 }

@@ -1,8 +1,11 @@
 /*
  * write_parquet.c
- *	  lakehouse.write_parquet(query, path, compression): runs a query through
- *	  an SPI cursor, fetching rows in chunks so the result is never held in
- *	  memory, and writes them to one Parquet file with lake's writer.
+ *	  lakehouse.write_parquet(query, path, compression): runs a query to
+ *	  completion through SPI into our own DestReceiver, which converts each
+ *	  row's Datums straight from the executor's slot (no tuple copies) into
+ *	  column batches of LAKE_WRITE_BATCH_ROWS rows, and hands each batch to
+ *	  lake's writer in one parquet_writer_write_rows call.  The result is
+ *	  never held in memory beyond one batch.
  *
  * The file appears atomically: LakeOutput writes "<path>.tmp.<pid>" and
  * renames it into place once the footer is written; on any error the
@@ -28,6 +31,7 @@
 #include "catalog/pg_type.h"
 #include "datatype/timestamp.h"
 #include "executor/spi.h"
+#include "executor/tuptable.h"
 #include "fmgr.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
@@ -45,8 +49,15 @@
 #include "lake/parquet_writer.h"
 #include "lake_pg.h"
 
-/* rows fetched from the cursor at a time */
-#define LAKE_WRITE_FETCH_ROWS 1000
+/* rows converted before they go to the writer together */
+#define LAKE_WRITE_BATCH_ROWS 1024
+
+/*
+ * Bytes of each batch's arena, where values that point into the executor's
+ * tuples are copied (they do not outlive the row); a batch is written early
+ * once half of it is used, and a value that does not fit is palloc'd.
+ */
+#define LAKE_WRITE_ARENA_BYTES (256 * 1024)
 
 /* DECIMAL(38,18) for numeric without a typmod */
 #define LAKE_WRITE_NUMERIC_PRECISION 38
@@ -85,17 +96,52 @@ typedef struct LakeWriteColumn
 	int			scale;
 	bool		unconstrained;	/* numeric without a typmod */
 	int			flba_len;		/* numeric as FIXED_LEN_BYTE_ARRAY */
-	uint8		buf[16];		/* the current numeric value's bytes */
 } LakeWriteColumn;
+
+/*
+ * The DestReceiver the query's rows go to, and everything the write needs.
+ * Lives in writecxt; memory of the current batch's values in batchcxt.
+ */
+typedef struct LakeWriteState
+{
+	DestReceiver pub;			/* the executor's interface; must be first */
+	const char *path;			/* borrowed: the target file */
+	ParquetCodec codec;
+	MemoryContext writecxt;		/* the writer, columns and batch arrays */
+	MemoryContext batchcxt;		/* values converted for the current batch */
+	LakeAllocator *alloc;		/* lake's allocations, in writecxt */
+	LakeOutput	out;			/* the temporary file, renamed at commit */
+	bool		out_open;		/* out must be aborted on error */
+	bool		started;		/* rStartup ran: the schema and writer exist */
+	bool		convert_encoding;	/* the database encoding is not UTF-8 (or SQL_ASCII) */
+	ParquetWriter *writer;
+	LakeError	err;
+	int			natts;
+	LakeWriteColumn *cols;
+	ParquetValue **values;		/* per column: the batch's values */
+	bool	  **nulls;			/* per column: the batch's nulls */
+	int			nrows;			/* rows in the batch */
+	char	   *arena;			/* LAKE_WRITE_ARENA_BYTES */
+	size_t		arena_used;
+} LakeWriteState;
 
 /* SQL functions */
 PG_FUNCTION_INFO_V1(lakehouse_write_parquet);
 
+/* the DestReceiver */
+static void lake_write_startup(DestReceiver *self, int operation, TupleDesc typeinfo);
+static bool lake_write_receive(TupleTableSlot *slot, DestReceiver *self);
+static void lake_write_shutdown(DestReceiver *self);
+static void lake_write_destroy(DestReceiver *self);
+
 /* helpers */
 static void lake_write_column_init(LakeWriteColumn *col, Form_pg_attribute att,
 								   ParquetSchemaElement *e);
-static void lake_write_value(LakeWriteColumn *col, Datum d, ParquetValue *pv);
-static void lake_write_string(const char *s, size_t len, ParquetValue *pv);
+static void lake_write_flush(LakeWriteState *st);
+static void lake_write_value(LakeWriteState *st, LakeWriteColumn *col, Datum d, ParquetValue *pv);
+static void lake_write_string(LakeWriteState *st, const char *s, size_t len, bool owned,
+							  ParquetValue *pv);
+static const uint8 *lake_write_copy(LakeWriteState *st, const void *p, size_t len);
 
 /*
  * write_parquet(query text, path text, compression text) returns bigint
@@ -107,20 +153,13 @@ lakehouse_write_parquet(PG_FUNCTION_ARGS)
 	char	   *path = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	char	   *compression = text_to_cstring(PG_GETARG_TEXT_PP(2));
 	ParquetCodec codec;
-	MemoryContext callercxt = CurrentMemoryContext;
 	MemoryContext writecxt;
-	MemoryContext rowcxt;
-	LakeAllocator *alloc;
-	LakeOutput *out;
-	bool	   *out_open;
-	SPIParseOpenOptions spi_opts;
-	Portal		portal;
-	TupleDesc	tupdesc;
-	int			natts;
-	LakeWriteColumn *cols;
-	ParquetSchemaElement *schema;
+	LakeWriteState *st;
+	SPIPrepareOptions prep_opts;
+	SPIExecuteOptions exec_opts;
+	SPIPlanPtr	plan;
+	int			rc;
 	int64		rows = 0;
-	int			i;
 
 	/* like COPY TO a file */
 	if (!has_privs_of_role(GetUserId(), ROLE_PG_WRITE_SERVER_FILES))
@@ -138,124 +177,217 @@ lakehouse_write_parquet(PG_FUNCTION_ARGS)
 				 errmsg("unknown Parquet compression \"%s\"", compression),
 				 errhint("Valid compressions are \"snappy\", \"zstd\", \"gzip\", \"lz4_raw\" and \"none\" (or \"uncompressed\").")));
 
-	writecxt = AllocSetContextCreate(callercxt, "iot_lakehouse write_parquet",
+	writecxt = AllocSetContextCreate(CurrentMemoryContext, "iot_lakehouse write_parquet",
 									 ALLOCSET_DEFAULT_SIZES);
-	rowcxt = AllocSetContextCreate(writecxt, "iot_lakehouse write_parquet rows",
-								   ALLOCSET_DEFAULT_SIZES);
-	alloc = MemoryContextAlloc(writecxt, sizeof(LakeAllocator));
-	lake_pg_allocator_init(alloc, writecxt);
-	out = MemoryContextAllocZero(writecxt, sizeof(LakeOutput));
-	out_open = MemoryContextAllocZero(writecxt, sizeof(bool));
+	st = MemoryContextAllocZero(writecxt, sizeof(LakeWriteState));
+	st->pub.receiveSlot = lake_write_receive;
+	st->pub.rStartup = lake_write_startup;
+	st->pub.rShutdown = lake_write_shutdown;
+	st->pub.rDestroy = lake_write_destroy;
+	st->pub.mydest = DestNone;
+	st->path = path;
+	st->codec = codec;
+	st->writecxt = writecxt;
+	st->batchcxt = AllocSetContextCreate(writecxt, "iot_lakehouse write_parquet batch",
+										 ALLOCSET_DEFAULT_SIZES);
+	st->alloc = MemoryContextAlloc(writecxt, sizeof(LakeAllocator));
+	lake_pg_allocator_init(st->alloc, writecxt);
+	st->convert_encoding = GetDatabaseEncoding() != PG_UTF8 && GetDatabaseEncoding() != PG_SQL_ASCII;
+	lake_pg_error_init(&st->err);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 
-	memset(&spi_opts, 0, sizeof(spi_opts));
-	spi_opts.cursorOptions = CURSOR_OPT_NO_SCROLL;
-	spi_opts.read_only = false;
-	portal = SPI_cursor_parse_open(NULL, query, &spi_opts);
-	tupdesc = portal->tupDesc;
-	natts = tupdesc->natts;
+	/* one statement that returns rows; planned for all of them */
+	memset(&prep_opts, 0, sizeof(prep_opts));
+	prep_opts.parseMode = RAW_PARSE_DEFAULT;
+	prep_opts.cursorOptions = CURSOR_OPT_PARALLEL_OK;
+	plan = SPI_prepare_extended(query, &prep_opts);
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare_extended failed: %s", SPI_result_code_string(SPI_result));
+	if (!SPI_is_cursor_plan(plan))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("query for write_parquet must be a single statement that returns rows")));
 
-	/* the schema: the root, then one leaf per column */
-	cols = MemoryContextAllocZero(writecxt, sizeof(LakeWriteColumn) * Max(natts, 1));
-	schema = MemoryContextAllocZero(writecxt, sizeof(ParquetSchemaElement) * (natts + 1));
-	schema[0] = parquet_writer_element_group("schema", PQ_REQUIRED, natts);
-	schema[0].has_repetition = false;
+	PG_TRY();
+	{
+		/* the rows go to lake_write_receive; lake_write_startup opens the file */
+		memset(&exec_opts, 0, sizeof(exec_opts));
+		exec_opts.read_only = false;
+		exec_opts.tcount = 0;
+		exec_opts.dest = &st->pub;
+		rc = SPI_execute_plan_extended(plan, &exec_opts);
+		if (rc < 0)
+			elog(ERROR, "SPI_execute_plan_extended failed: %s", SPI_result_code_string(rc));
+		if (!st->started)
+			elog(ERROR, "write_parquet: the query sent no result description");
+
+		lake_write_flush(st);
+		lake_pg_check(parquet_writer_finish(st->writer, &st->err), &st->err, path);
+		rows = parquet_writer_num_rows(st->writer);
+		lake_pg_check(lake_output_commit(&st->out, &st->err), &st->err, path);
+		st->out_open = false;
+		parquet_writer_destroy(st->writer);
+		st->writer = NULL;
+	}
+	PG_CATCH();
+	{
+		/* remove the temporary file; the memory goes with the contexts */
+		if (st->out_open)
+			lake_output_abort(&st->out);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+
+	SPI_freeplan(plan);
+	SPI_finish();
+	MemoryContextDelete(writecxt);
+
+	PG_RETURN_INT64(rows);
+}
+
+/*
+ * The executor is about to send rows: build the Parquet schema from their
+ * description, open the temporary file and the writer.
+ */
+static void
+lake_write_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
+{
+	LakeWriteState *st = (LakeWriteState *) self;
+	MemoryContext oldcxt;
+	ParquetSchemaElement *schema;
+	ParquetWriterOptions wopts;
+	int			natts = typeinfo->natts;
+	int			i;
+
+	if (st->started)
+		elog(ERROR, "write_parquet: a second result description");
 	if (natts == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("query for write_parquet returns no columns")));
+	oldcxt = MemoryContextSwitchTo(st->writecxt);
+
+	/* the schema: the root, then one leaf per column */
+	st->natts = natts;
+	st->cols = palloc0(sizeof(LakeWriteColumn) * natts);
+	schema = palloc0(sizeof(ParquetSchemaElement) * (natts + 1));
+	schema[0] = parquet_writer_element_group("schema", PQ_REQUIRED, natts);
+	schema[0].has_repetition = false;
 	for (i = 0; i < natts; i++)
 	{
-		Form_pg_attribute att = TupleDescAttr(tupdesc, i);
+		Form_pg_attribute att = TupleDescAttr(typeinfo, i);
 		int			j;
 
 		for (j = 0; j < i; j++)
 		{
-			if (strcmp(NameStr(att->attname), cols[j].name) == 0)
+			if (strcmp(NameStr(att->attname), st->cols[j].name) == 0)
 				ereport(ERROR,
 						(errcode(ERRCODE_DUPLICATE_COLUMN),
 						 errmsg("query for write_parquet returns more than one column named \"%s\"",
 								NameStr(att->attname)),
 						 errhint("Give the columns distinct names with AS.")));
 		}
-		lake_write_column_init(&cols[i], att, &schema[i + 1]);
+		lake_write_column_init(&st->cols[i], att, &schema[i + 1]);
 	}
 
-	PG_TRY();
+	/* the batch */
+	st->values = palloc(sizeof(ParquetValue *) * natts);
+	st->nulls = palloc(sizeof(bool *) * natts);
+	for (i = 0; i < natts; i++)
 	{
-		ParquetWriterOptions wopts;
-		ParquetWriter *writer;
-		LakeError	err;
-		Datum	   *values = MemoryContextAlloc(writecxt, sizeof(Datum) * natts);
-		bool	   *nulls = MemoryContextAlloc(writecxt, sizeof(bool) * natts);
+		st->values[i] = palloc0(sizeof(ParquetValue) * LAKE_WRITE_BATCH_ROWS);
+		st->nulls[i] = palloc0(sizeof(bool) * LAKE_WRITE_BATCH_ROWS);
+	}
+	st->arena = palloc(LAKE_WRITE_ARENA_BYTES);
+	st->arena_used = 0;
+	st->nrows = 0;
+	MemoryContextSwitchTo(oldcxt);
 
-		lake_pg_error_init(&err);
-		lake_pg_check(lake_output_open_file(alloc, path, out, &err), &err, path);
-		*out_open = true;
+	lake_pg_check(lake_output_open_file(st->alloc, st->path, &st->out, &st->err), &st->err, st->path);
+	st->out_open = true;
+	parquet_writer_options_init(&wopts);
+	wopts.codec = st->codec;
+	wopts.row_group_rows = lakehouse_parquet_row_group_rows;
+	wopts.row_group_bytes = (uint64) lakehouse_parquet_row_group_size * 1024;
+	lake_pg_check(parquet_writer_open(st->alloc, &st->out, schema, natts + 1, &wopts, &st->writer, &st->err),
+				  &st->err, st->path);
+	st->started = true;
+}
 
-		parquet_writer_options_init(&wopts);
-		wopts.codec = codec;
-		wopts.row_group_rows = lakehouse_parquet_row_group_rows;
-		wopts.row_group_bytes = (uint64) lakehouse_parquet_row_group_size * 1024;
-		lake_pg_check(parquet_writer_open(alloc, out, schema, natts + 1, &wopts, &writer, &err),
-					  &err, path);
+/* One row: its values into the batch, converted now (the slot's memory does not last). */
+static bool
+lake_write_receive(TupleTableSlot *slot, DestReceiver *self)
+{
+	LakeWriteState *st = (LakeWriteState *) self;
+	MemoryContext oldcxt = MemoryContextSwitchTo(st->batchcxt);
+	int			r = st->nrows;
+	int			i;
 
-		for (;;)
+	slot_getallattrs(slot);
+	for (i = 0; i < st->natts; i++)
+	{
+		if (slot->tts_isnull[i])
+			st->nulls[i][r] = true;
+		else
 		{
-			uint64		n;
-			uint64		r;
-			MemoryContext oldcxt;
-
-			SPI_cursor_fetch(portal, true, LAKE_WRITE_FETCH_ROWS);
-			n = SPI_processed;
-			if (n == 0)
-				break;
-			oldcxt = MemoryContextSwitchTo(rowcxt);
-			for (r = 0; r < n; r++)
-			{
-				heap_deform_tuple(SPI_tuptable->vals[r], tupdesc, values, nulls);
-				for (i = 0; i < natts; i++)
-				{
-					ParquetValue pv;
-
-					if (nulls[i])
-						lake_pg_check(parquet_writer_write_value(writer, i, NULL, &err), &err, path);
-					else
-					{
-						lake_write_value(&cols[i], values[i], &pv);
-						lake_pg_check(parquet_writer_write_value(writer, i, &pv, &err), &err, path);
-					}
-				}
-				lake_pg_check(parquet_writer_end_row(writer, &err), &err, path);
-				CHECK_FOR_INTERRUPTS();
-			}
-			MemoryContextSwitchTo(oldcxt);
-			MemoryContextReset(rowcxt);
-			SPI_freetuptable(SPI_tuptable);
+			st->nulls[i][r] = false;
+			lake_write_value(st, &st->cols[i], slot->tts_values[i], &st->values[i][r]);
 		}
-
-		lake_pg_check(parquet_writer_finish(writer, &err), &err, path);
-		rows = parquet_writer_num_rows(writer);
-		lake_pg_check(lake_output_commit(out, &err), &err, path);
-		*out_open = false;
-		parquet_writer_destroy(writer);
 	}
-	PG_CATCH();
+	MemoryContextSwitchTo(oldcxt);
+	st->nrows = r + 1;
+	if (st->nrows == LAKE_WRITE_BATCH_ROWS || st->arena_used >= LAKE_WRITE_ARENA_BYTES / 2)
+		lake_write_flush(st);
+	return true;
+}
+
+static void
+lake_write_shutdown(DestReceiver *self)
+{
+	/* the last batch is written by lakehouse_write_parquet */
+}
+
+static void
+lake_write_destroy(DestReceiver *self)
+{
+	/* the state lives in writecxt */
+}
+
+/* Hand the batch to the writer and start the next one. */
+static void
+lake_write_flush(LakeWriteState *st)
+{
+	if (st->nrows == 0)
+		return;
+	lake_pg_check(parquet_writer_write_rows(st->writer, (const ParquetValue *const *) st->values,
+											(const bool *const *) st->nulls, (size_t) st->nrows, &st->err),
+				  &st->err, st->path);
+	st->nrows = 0;
+	st->arena_used = 0;
+	MemoryContextReset(st->batchcxt);
+	CHECK_FOR_INTERRUPTS();
+}
+
+/* A copy of a value that points into the executor's tuple, valid until the batch is written. */
+static const uint8 *
+lake_write_copy(LakeWriteState *st, const void *p, size_t len)
+{
+	uint8	   *dst;
+
+	if (len <= LAKE_WRITE_ARENA_BYTES - st->arena_used)
 	{
-		/* remove the temporary file; the memory goes with the contexts */
-		if (*out_open)
-			lake_output_abort(out);
-		PG_RE_THROW();
+		dst = (uint8 *) st->arena + st->arena_used;
+		st->arena_used += MAXALIGN(len);
+		if (st->arena_used > LAKE_WRITE_ARENA_BYTES)
+			st->arena_used = LAKE_WRITE_ARENA_BYTES;
 	}
-	PG_END_TRY();
-
-	SPI_cursor_close(portal);
-	SPI_finish();
-	MemoryContextDelete(writecxt);
-
-	PG_RETURN_INT64(rows);
+	else
+		dst = palloc(Max(len, 1));	/* in batchcxt */
+	if (len > 0)
+		memcpy(dst, p, len);
+	return dst;
 }
 
 /* Choose how a column is written and fill its schema element. */
@@ -265,7 +397,7 @@ lake_write_column_init(LakeWriteColumn *col, Form_pg_attribute att, ParquetSchem
 	int32		typmod = att->atttypmod;
 	Oid			typid = getBaseTypeAndTypmod(att->atttypid, &typmod);
 
-	col->name = NameStr(att->attname);
+	col->name = pstrdup(NameStr(att->attname));
 	col->typid = typid;
 
 	switch (typid)
@@ -424,11 +556,14 @@ lake_write_column_init(LakeWriteColumn *col, Form_pg_attribute att, ParquetSchem
 	}
 }
 
-/* bytes of a string in UTF-8 (converted when the database uses another encoding) */
+/*
+ * bytes of a string in UTF-8 (converted when the database uses another
+ * encoding); owned: s is in batchcxt already, else it is copied
+ */
 static void
-lake_write_string(const char *s, size_t len, ParquetValue *pv)
+lake_write_string(LakeWriteState *st, const char *s, size_t len, bool owned, ParquetValue *pv)
 {
-	if (GetDatabaseEncoding() != PG_UTF8 && GetDatabaseEncoding() != PG_SQL_ASCII)
+	if (st->convert_encoding)
 	{
 		char	   *utf8 = pg_server_to_any(s, (int) len, PG_UTF8);
 
@@ -436,15 +571,19 @@ lake_write_string(const char *s, size_t len, ParquetValue *pv)
 		{
 			s = utf8;
 			len = strlen(utf8);
+			owned = true;
 		}
 	}
-	pv->bytes.ptr = (const uint8_t *) s;
+	pv->bytes.ptr = owned ? (const uint8_t *) s : lake_write_copy(st, s, len);
 	pv->bytes.len = (uint32_t) len;
 }
 
-/* One non-null value in its Parquet representation (memory in the row context). */
+/*
+ * One non-null value in its Parquet representation, valid until the batch
+ * is written (memory in batchcxt or the arena).
+ */
 static void
-lake_write_value(LakeWriteColumn *col, Datum d, ParquetValue *pv)
+lake_write_value(LakeWriteState *st, LakeWriteColumn *col, Datum d, ParquetValue *pv)
 {
 	switch (col->kind)
 	{
@@ -469,17 +608,17 @@ lake_write_value(LakeWriteColumn *col, Datum d, ParquetValue *pv)
 		case LAKE_WRITE_NUMERIC:
 			{
 				int128		u;
-				LakeNumericStatus st;
+				LakeNumericStatus nst;
 
-				st = lake_pg_numeric_to_unscaled(DatumGetNumeric(d), col->scale, col->precision,
-												 true, &u);
-				if (st == LAKE_NUMERIC_NOT_FINITE)
+				nst = lake_pg_numeric_to_unscaled(DatumGetNumeric(d), col->scale, col->precision,
+												  true, &u);
+				if (nst == LAKE_NUMERIC_NOT_FINITE)
 					ereport(ERROR,
 							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 							 errmsg("cannot write %s to Parquet column \"%s\"",
 									DatumGetCString(DirectFunctionCall1(numeric_out, d)), col->name),
 							 errdetail("Parquet decimals have no NaN or infinity.")));
-				if (st != LAKE_NUMERIC_OK)
+				if (nst != LAKE_NUMERIC_OK)
 					ereport(ERROR,
 							(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 							 errmsg("value %s of column \"%s\" does not fit DECIMAL(%d,%d)",
@@ -493,14 +632,15 @@ lake_write_value(LakeWriteColumn *col, Datum d, ParquetValue *pv)
 					pv->i64 = (int64) u;
 				else
 				{
+					uint8		buf[16];
 					int			k;
 
 					for (k = col->flba_len - 1; k >= 0; k--)
 					{
-						col->buf[k] = (uint8) (u & 0xff);
+						buf[k] = (uint8) (u & 0xff);
 						u >>= 8;
 					}
-					pv->bytes.ptr = col->buf;
+					pv->bytes.ptr = lake_write_copy(st, buf, col->flba_len);
 					pv->bytes.len = col->flba_len;
 				}
 				break;
@@ -536,26 +676,31 @@ lake_write_value(LakeWriteColumn *col, Datum d, ParquetValue *pv)
 			{
 				text	   *t = DatumGetTextPP(d);
 
-				lake_write_string(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), pv);
+				/* detoasted or decompressed: already a copy in batchcxt */
+				lake_write_string(st, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t),
+								  (Pointer) t != DatumGetPointer(d), pv);
 				break;
 			}
 		case LAKE_WRITE_NAME:
 			{
 				const char *s = NameStr(*DatumGetName(d));
 
-				lake_write_string(s, strlen(s), pv);
+				lake_write_string(st, s, strlen(s), false, pv);
 				break;
 			}
 		case LAKE_WRITE_BYTEA:
 			{
 				bytea	   *b = DatumGetByteaPP(d);
 
-				pv->bytes.ptr = (const uint8_t *) VARDATA_ANY(b);
+				if ((Pointer) b != DatumGetPointer(d))
+					pv->bytes.ptr = (const uint8_t *) VARDATA_ANY(b);
+				else
+					pv->bytes.ptr = lake_write_copy(st, VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b));
 				pv->bytes.len = VARSIZE_ANY_EXHDR(b);
 				break;
 			}
 		case LAKE_WRITE_UUID:
-			pv->bytes.ptr = DatumGetUUIDP(d)->data;
+			pv->bytes.ptr = lake_write_copy(st, DatumGetUUIDP(d)->data, UUID_LEN);
 			pv->bytes.len = UUID_LEN;
 			break;
 		case LAKE_WRITE_JSONB:
@@ -563,7 +708,7 @@ lake_write_value(LakeWriteColumn *col, Datum d, ParquetValue *pv)
 				Jsonb	   *jb = DatumGetJsonbP(d);
 				char	   *s = JsonbToCString(NULL, &jb->root, VARSIZE(jb));
 
-				lake_write_string(s, strlen(s), pv);
+				lake_write_string(st, s, strlen(s), true, pv);
 				break;
 			}
 	}

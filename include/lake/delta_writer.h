@@ -41,7 +41,9 @@ extern void delta_file_writer_options_init(DeltaFileWriterOptions *opts);
  * Write rows for a table whose metadata is md (borrowed: columns, partition
  * columns, column mapping: files use physical names).  Data files are
  * written under table_dir (partitioned: <col>=<escaped value>/...) with
- * unique names (part-00000-<uuid>.c000.<codec>.parquet).  Only primitive
+ * unique names (part-00000-<uuid>-c000.<codec>.parquet, as Spark names
+ * them).  A null or empty partition value is the directory
+ * <col>=__HIVE_DEFAULT_PARTITION__ and null in the log.  Only primitive
  * column types are writable (others: LAKE_ERROR_UNSUPPORTED at open).
  */
 extern LakeStatus delta_file_writer_open(const LakeAllocator *a, const char *table_dir,
@@ -80,12 +82,20 @@ typedef struct DeltaNewFile
 	int64_t		modification_time;
 	int64_t		num_records;
 	char	   *stats_json;		/* {"numRecords":..,"minValues":{..},"maxValues":{..},"nullCount":{..}} */
+	char	   *partition_values_json;	/* the add's partitionValues object ({"col":"v",..}, keys
+										 * physical names); NULL: built from partition_values and
+										 * the table's metadata at commit */
 } DeltaNewFile;
 
 extern LakeStatus delta_file_writer_finish(DeltaFileWriter *w, DeltaNewFile **files, int *num_files,
 										   LakeError *err);
-/* Remove every file this writer wrote (after an error or a rollback). */
+/*
+ * Remove every file this writer wrote (after an error or a rollback) and
+ * free the writer (and the DeltaNewFile array finish returned).
+ */
 extern void delta_file_writer_abort(DeltaFileWriter *w);
+/* Free the writer and what finish returned, keeping the files (after the commit). */
+extern void delta_file_writer_free(DeltaFileWriter *w);
 
 /* --------------------------------------------------------------- commits */
 
@@ -95,6 +105,7 @@ typedef struct DeltaRemoveFile
 	bool		data_change;
 	int64_t		size;			/* -1 unknown */
 	char	  **partition_values;	/* may be NULL */
+	char	   *partition_values_json;	/* or the partitionValues object as JSON text; may be NULL */
 } DeltaRemoveFile;
 
 typedef struct DeltaCommitRequest
@@ -128,6 +139,14 @@ typedef struct DeltaCommitRequest
 	const char *engine_info;	/* "iot_lakehouse/<version>" */
 	int64_t		timestamp_ms;	/* commit timestamp; 0 = now */
 	int			max_retries;	/* 0 = 100 */
+
+	/*
+	 * The table's metadata as the transaction read it (borrowed; may be
+	 * NULL): gives the partition column names of removes without
+	 * partition_values_json and delta.checkpointInterval.  When NULL (and no
+	 * metadata is given) the latest snapshot is loaded when needed.
+	 */
+	const DeltaMetadata *table_metadata;
 } DeltaCommitRequest;
 
 /*
@@ -137,7 +156,20 @@ typedef struct DeltaCommitRequest
  * append whose metadata matches.  After a successful commit, if version is
  * a multiple of the table's delta.checkpointInterval (default 10), a
  * checkpoint is written; a checkpoint failure does not undo the commit: it
- * is reported in *checkpoint_err (status LAKE_OK when none or fine).
+ * is reported in *checkpoint_err (status LAKE_OK when none or fine;
+ * checkpoint_err NULL: no checkpoint is attempted).
+ *
+ * Conflict rules (a concurrent commit C after read_version, or one that
+ * took the version we tried): C with metaData or protocol always
+ * conflicts; C with a txn of our txn_app_id conflicts; C removing a path we
+ * remove conflicts.  A transaction that is not a blind append and changes
+ * data (read_version >= 0) is taken to have read the whole table: C
+ * removing any file with dataChange, or C adding files with dataChange
+ * without isBlindAppend, conflicts too.  Blind appends (also with a txn)
+ * conflict with none of the others, so they just retry at the next
+ * version.  The JSON is written once to _delta_log/.<uuid>.json.tmp and
+ * linked to each version tried; a crash leaves at most that temporary
+ * file, which readers ignore.
  */
 extern LakeStatus delta_commit(const LakeAllocator *a, const char *table_dir,
 							   const DeltaCommitRequest *req, int64_t *version,

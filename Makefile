@@ -5,7 +5,7 @@
 # pg_config does not exist until `make deps` has installed it.
 
 PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config
-EXT_MAKE = $(MAKE) -f extension.mk PG_CONFIG=$(PG_CONFIG)
+EXT_MAKE = $(MAKE) -f extension.mk PG_CONFIG=$(PG_CONFIG) autodepend=yes
 CC ?= cc
 LAKE_CFLAGS = -O2 -g -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -Iinclude $(EXTRA_CFLAGS)
 LAKE_LIBS = -lsnappy -lzstd -lz -llz4 -lcsv -ljansson -lm

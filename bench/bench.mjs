@@ -18,7 +18,9 @@
 //   BENCH_PARQUET_WRITE (micro-benchmark binaries, optional), BENCH_COMMAND.
 //   The Delta Lake part (issue 3) is bench/bench_delta.mjs, whose section
 //   is appended to the report (BENCH_DELTA=0 leaves it out;
-//   BENCH_DELTA_SNAPSHOT: its lake/-only micro-benchmark binary).
+//   BENCH_DELTA_SNAPSHOT: its lake/-only micro-benchmark binary).  The
+//   Delta write part (issue 4) is bench/bench_write.mjs (BENCH_WRITE=0
+//   leaves it out).
 import { createRequire } from 'node:module';
 import { pathToFileURL, fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
@@ -211,6 +213,21 @@ if (env.BENCH_DELTA !== '0') {
 	}
 }
 
+// ---------------------------------------------------------------- Delta writes (issue 4)
+let write = null;
+if (env.BENCH_WRITE !== '0') {
+	console.error('bench: writing Delta tables (bench/bench_write.mjs)');
+	try {
+		const { benchWrite } = await import('./bench_write.mjs');
+		write = await benchWrite({ q, dq, csv: CSV, dir: DIR, rows: ROWS, runs: Math.min(RUNS, 3),
+			keep: !!env.KEEP_CLUSTER });
+		problems.push(...write.problems);
+		notes.push(...write.notes);
+	} catch (e) {
+		problems.push(`the Delta write benchmark failed: ${e.message}`);
+	}
+}
+
 await client.end();
 for (const i of [-1, ...Array(SLOW_RUNS).keys()]) {
 	if (i !== 0) {
@@ -272,6 +289,10 @@ if (micro.length) {
 if (delta) {
 	L.push('');
 	L.push(...delta.lines);
+}
+if (write) {
+	L.push('');
+	L.push(...write.lines);
 }
 if (notes.length || problems.length) {
 	L.push('');

@@ -13,7 +13,9 @@
 # writes synthetic Delta tables with bench/gen_delta_table.mjs in the
 # cluster's directory, about 400 MB, removed with it, and times snapshot
 # loads, statistics skipping and count(*); bench/bench_delta_snapshot.c is
-# its lake/-only micro-benchmark).
+# its lake/-only micro-benchmark); BENCH_WRITE=0 to leave out the Delta
+# write part (issue 4: bench/bench_write.mjs, ingest_csv vs COPY vs DuckDB,
+# INSERT ... SELECT).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -22,6 +24,7 @@ COMMAND="make bench"
 [ -z "${BENCH_ROWS:-}" ] || COMMAND="BENCH_ROWS=$BENCH_ROWS $COMMAND"
 [ -z "${BENCH_RUNS:-}" ] || COMMAND="BENCH_RUNS=$BENCH_RUNS $COMMAND"
 [ -z "${BENCH_DELTA:-}" ] || COMMAND="BENCH_DELTA=$BENCH_DELTA $COMMAND"
+[ -z "${BENCH_WRITE:-}" ] || COMMAND="BENCH_WRITE=$BENCH_WRITE $COMMAND"
 BENCH_ROWS=${BENCH_ROWS:-5000000}
 BENCH_RUNS=${BENCH_RUNS:-5}
 BENCH_SHARED_BUFFERS=${BENCH_SHARED_BUFFERS:-2GB}
@@ -71,6 +74,6 @@ psql -X -q -v ON_ERROR_STOP=1 -v csv="$CSV" -f bench/setup.sql
 echo "bench: measuring"
 BENCH_CSV="$CSV" BENCH_DIR="$LAKE_TEST_FILES" BENCH_ROWS="$BENCH_ROWS" BENCH_RUNS="$BENCH_RUNS" \
 	BENCH_REPORT="$ROOT/bench/results/latest.md" \
-	BENCH_COMMAND="$COMMAND" BENCH_DELTA="${BENCH_DELTA:-1}" \
+	BENCH_COMMAND="$COMMAND" BENCH_DELTA="${BENCH_DELTA:-1}" BENCH_WRITE="${BENCH_WRITE:-1}" \
 	node bench/bench.mjs
 echo "bench: report written to bench/results/latest.md"

@@ -5,7 +5,7 @@
  *	  the quals it can push down or prune Delta files with), the executor
  *	  entry points (delegating to fdw_scan.c), EXPLAIN, the parallel-scan
  *	  hooks (Parquet only), ANALYZE (fdw_analyze.c) and IMPORT FOREIGN
- *	  SCHEMA (fdw_import.c).
+ *	  SCHEMA (fdw_import.c); INSERT and COPY FROM are fdw_modify.c's.
  */
 #include "postgres.h"
 
@@ -93,6 +93,21 @@ static void lakeGetForeignUpperPaths(PlannerInfo *root, UpperRelationKind stage,
 extern bool lakeAnalyzeForeignTable(Relation relation, AcquireSampleRowsFunc *func,
 									BlockNumber *totalpages);
 extern List *lakeImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid);
+/* inserts: fdw_modify.c */
+extern List *lakePlanForeignModify(PlannerInfo *root, ModifyTable *plan, Index resultRelation,
+								   int subplan_index);
+extern void lakeBeginForeignModify(ModifyTableState *mtstate, ResultRelInfo *rinfo,
+								   List *fdw_private, int subplan_index, int eflags);
+extern TupleTableSlot *lakeExecForeignInsert(EState *estate, ResultRelInfo *rinfo,
+											 TupleTableSlot *slot, TupleTableSlot *planSlot);
+extern TupleTableSlot **lakeExecForeignBatchInsert(EState *estate, ResultRelInfo *rinfo,
+												   TupleTableSlot **slots, TupleTableSlot **planSlots,
+												   int *numSlots);
+extern int	lakeGetForeignModifyBatchSize(ResultRelInfo *rinfo);
+extern void lakeEndForeignModify(EState *estate, ResultRelInfo *rinfo);
+extern void lakeBeginForeignInsert(ModifyTableState *mtstate, ResultRelInfo *rinfo);
+extern void lakeEndForeignInsert(EState *estate, ResultRelInfo *rinfo);
+extern int	lakeIsForeignRelUpdatable(Relation rel);
 
 /* helpers */
 static double lake_fdw_parallel_divisor(int workers);
@@ -120,6 +135,15 @@ lakehouse_fdw_handler(PG_FUNCTION_ARGS)
 	routine->GetForeignUpperPaths = lakeGetForeignUpperPaths;
 	routine->AnalyzeForeignTable = lakeAnalyzeForeignTable;
 	routine->ImportForeignSchema = lakeImportForeignSchema;
+	routine->PlanForeignModify = lakePlanForeignModify;
+	routine->BeginForeignModify = lakeBeginForeignModify;
+	routine->ExecForeignInsert = lakeExecForeignInsert;
+	routine->ExecForeignBatchInsert = lakeExecForeignBatchInsert;
+	routine->GetForeignModifyBatchSize = lakeGetForeignModifyBatchSize;
+	routine->EndForeignModify = lakeEndForeignModify;
+	routine->BeginForeignInsert = lakeBeginForeignInsert;
+	routine->EndForeignInsert = lakeEndForeignInsert;
+	routine->IsForeignRelUpdatable = lakeIsForeignRelUpdatable;
 
 	PG_RETURN_POINTER(routine);
 }

@@ -47,6 +47,7 @@ static const LakeFdwOption lake_fdw_options[] = {
 	{"path", ForeignTableRelationId},
 	{"version", ForeignTableRelationId},
 	{"timestamp", ForeignTableRelationId},
+	{"partition_by", ForeignTableRelationId},
 	/* column */
 	{"column_name", AttributeRelationId},
 	/* sentinel */
@@ -78,6 +79,7 @@ lakehouse_fdw_validator(PG_FUNCTION_ARGS)
 	char	   *root = NULL;
 	char	   *version = NULL;
 	char	   *timestamp = NULL;
+	char	   *partition_by = NULL;
 	ListCell   *lc;
 
 	foreach(lc, options)
@@ -175,6 +177,43 @@ lakehouse_fdw_validator(PG_FUNCTION_ARGS)
 			(void) DirectFunctionCall3(timestamptz_in, CStringGetDatum(timestamp),
 									   ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
 		}
+		else if (strcmp(def->defname, "partition_by") == 0)
+		{
+			List	   *names;
+			ListCell   *nc;
+
+			if (partition_by != NULL)
+				ereport(ERROR,
+						(errcode(ERRCODE_SYNTAX_ERROR),
+						 errmsg("conflicting or redundant options")));
+			partition_by = defGetString(def);
+
+			/*
+			 * The validator does not see the table's columns: that each name
+			 * is a column is checked when the first write creates the table.
+			 */
+			names = lake_write_partition_names(partition_by);
+			foreach(nc, names)
+			{
+				const char *name = (const char *) lfirst(nc);
+				ListCell   *oc;
+
+				if (name[0] == '\0')
+					ereport(ERROR,
+							(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+							 errmsg("invalid value for option \"partition_by\": \"%s\"", partition_by),
+							 errhint("List column names separated by commas, as in 'device, day'.")));
+				foreach(oc, names)
+				{
+					if (oc == nc)
+						break;
+					if (pg_strcasecmp((const char *) lfirst(oc), name) == 0)
+						ereport(ERROR,
+								(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+								 errmsg("column \"%s\" is listed twice in option \"partition_by\"", name)));
+				}
+			}
+		}
 		else if (strcmp(def->defname, "column_name") == 0)
 		{
 			if (column_name != NULL)
@@ -198,6 +237,10 @@ lakehouse_fdw_validator(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
 				 errmsg("options \"version\" and \"timestamp\" cannot both be set"),
 				 errhint("Pin the table to a version or to an instant, not both.")));
+	if (partition_by != NULL && format != NULL && strcmp(format, "parquet") == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+				 errmsg("option \"partition_by\" is for format \"delta\"")));
 	if ((version != NULL || timestamp != NULL) && format != NULL && strcmp(format, "parquet") == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
@@ -314,6 +357,8 @@ lake_fdw_get_options(Oid foreigntableid, LakeFdwOptions *opts)
 			opts->version = defGetString(def);
 		else if (strcmp(def->defname, "timestamp") == 0)
 			opts->timestamp = defGetString(def);
+		else if (strcmp(def->defname, "partition_by") == 0)
+			opts->partition_by = defGetString(def);
 	}
 	/* the validator guarantees this unless the catalog was edited by hand */
 	if (opts->path == NULL)

@@ -24,6 +24,7 @@
 #include "datatype/timestamp.h"
 #include "lake/delta_snapshot.h"
 #include "lake/parquet_reader.h"
+#include "lake/parquet_value.h"
 
 /* ------------------------------------------------------ fdw_options.c */
 
@@ -36,6 +37,7 @@ typedef struct LakeFdwOptions
 	char	   *version;		/* the version option (time travel), or NULL */
 	char	   *timestamp;		/* the timestamp option (time travel), or NULL */
 	char	   *server_name;	/* for messages */
+	char	   *partition_by;	/* the partition_by option (tables created by a write), or NULL */
 
 	/* filled by lake_fdw_resolve */
 	char	   *location;		/* what path names: realpath'd under root when relative */
@@ -363,5 +365,102 @@ extern void lake_scan_parallel_init(LakeScanState *scan, void *shared);
 extern void lake_scan_parallel_attach(LakeScanState *scan, void *shared);
 extern void lake_scan_parallel_reinit(LakeScanState *scan, void *shared);
 extern void lake_scan_shutdown(LakeScanState *scan);
+
+
+/* ---------------------------------------------------------- fdw_write.c */
+
+/*
+ * Writing a Delta table from SQL (INSERT, COPY FROM, ingest_csv): the rows
+ * of one table in one transaction go to DeltaFileWriters, one per
+ * subtransaction that wrote (discarded when it aborts, handed to its parent
+ * when it commits), and become one Delta commit (a blind append, operation
+ * WRITE) at XACT_EVENT_PRE_COMMIT; on abort their files are removed.
+ */
+
+/* What a PostgreSQL column's values are, as a write reads them. */
+typedef enum LakeWriteSrc
+{
+	LAKE_WSRC_NONE,				/* not in the foreign table: always NULL */
+	LAKE_WSRC_BOOL,
+	LAKE_WSRC_INT2,
+	LAKE_WSRC_INT4,
+	LAKE_WSRC_INT8,
+	LAKE_WSRC_FLOAT4,
+	LAKE_WSRC_FLOAT8,
+	LAKE_WSRC_NUMERIC,
+	LAKE_WSRC_TEXT,				/* text, varchar, bpchar, json */
+	LAKE_WSRC_JSONB,
+	LAKE_WSRC_BYTEA,
+	LAKE_WSRC_DATE,
+	LAKE_WSRC_TIMESTAMP,		/* timestamp */
+	LAKE_WSRC_TIMESTAMPTZ		/* timestamptz */
+} LakeWriteSrc;
+
+/* One column of the Delta table and where its values come from. */
+typedef struct LakeWriteColumn
+{
+	const DeltaColumn *col;		/* borrowed from the table's metadata */
+	AttrNumber	attnum;			/* the foreign table's column, or 0 (NULL in every row) */
+	Oid			typid;			/* its base type */
+	int32		typmod;
+	LakeWriteSrc src;
+	int			flba_len;		/* decimal with precision > 18: bytes of its FIXED_LEN_BYTE_ARRAY */
+} LakeWriteColumn;
+
+typedef struct LakeWriteTable LakeWriteTable;
+
+/*
+ * The pending write of rel in the current transaction, started when
+ * needed: checks the role (pg_write_server_files), the options (not pinned
+ * by version or timestamp, not a Parquet directory), creates the directory
+ * of a table that does not exist yet and maps the foreign table's columns
+ * to the Delta schema (the existing one, or the one the first commit will
+ * create from the foreign table's columns and partition_by).
+ */
+extern LakeWriteTable *lake_write_table(Relation rel);
+
+/* The Delta columns of a pending write (num_columns of them). */
+extern const LakeWriteColumn *lake_write_columns(const LakeWriteTable *wt, int *num_columns);
+extern const char *lake_write_dir(const LakeWriteTable *wt);
+
+/* Write the row in slot (memory: CurrentMemoryContext, a per-row context). */
+extern void lake_write_slot(LakeWriteTable *wt, TupleTableSlot *slot);
+
+/*
+ * Write one row given per Delta column as a value in its physical
+ * representation (nulls[i]: SQL NULL).  Partition columns are given as
+ * values too and turned into the log's text here.
+ */
+extern void lake_write_values(LakeWriteTable *wt, const ParquetValue *values, const bool *nulls);
+
+/* Rows written to wt in this transaction (including rolled-back subtransactions: no). */
+extern int64 lake_write_rows(const LakeWriteTable *wt);
+
+/* The names of a partition_by option ("a, b"), without surrounding blanks. */
+extern List *lake_write_partition_names(const char *partition_by);
+
+/* ---------------------------------------------------------- fdw_values.c */
+
+/* The Delta type a column of type typid (typmod) is created with; false if none. */
+extern bool lake_values_delta_type(Oid typid, int32 typmod, DeltaTypeKind *kind, int *precision,
+								   int *scale);
+
+/* How a column of typid is read for Delta column col; LAKE_WSRC_NONE if it cannot be. */
+extern LakeWriteSrc lake_values_source(Oid typid, const DeltaColumn *col);
+
+/* A Datum of wc's column in the physical representation of its Delta type (errors raised). */
+extern void lake_values_from_datum(const LakeWriteColumn *wc, Datum d, ParquetValue *pv);
+
+/* A value as a partition value of the log (palloc'd; NULL for an empty string). */
+extern char *lake_values_partition_text(const DeltaColumn *col, const ParquetValue *pv);
+
+/* Bytes of the FIXED_LEN_BYTE_ARRAY of a decimal of precision p (> 18). */
+extern int	lake_values_decimal_bytes(int precision);
+
+/* Store unscaled into pv for a decimal column (FLBA bytes palloc'd). */
+extern void lake_values_set_decimal(const LakeWriteColumn *wc, int128 unscaled, ParquetValue *pv);
+
+/* The Delta type name in a schema ("long", "decimal(10,2)", ...), palloc'd. */
+extern char *lake_values_type_name(DeltaTypeKind kind, int precision, int scale);
 
 #endif							/* LAKE_FDW_H */

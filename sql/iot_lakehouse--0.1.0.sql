@@ -78,3 +78,34 @@ GRANT EXECUTE ON FUNCTION lakehouse.write_parquet(pg_catalog.text, pg_catalog.te
 
 COMMENT ON FUNCTION lakehouse.write_parquet(pg_catalog.text, pg_catalog.text, pg_catalog.text) IS
 	'write the rows of a query to a Parquet file; returns the number of rows';
+
+/* ------------------------------------------------------------ ingest_csv */
+
+/*
+ * Appends every row of a CSV file on the server to a Delta foreign table,
+ * in the transaction's commit of that table.  Columns are matched by the
+ * header's names (case-insensitive), or by position without a header.  A
+ * row that does not fit is an error naming its line, unless the table has
+ * a column _rescued_data (text or jsonb), where it is kept as JSON.  The C
+ * code checks pg_read_server_files (the file), pg_write_server_files (the
+ * table) and INSERT on the table.
+ */
+CREATE FUNCTION lakehouse.ingest_csv(target pg_catalog.regclass, path pg_catalog.text,
+									 delimiter pg_catalog.text DEFAULT ',',
+									 header pg_catalog.bool DEFAULT true,
+									 null_string pg_catalog.text DEFAULT '',
+									 source_timezone pg_catalog.text DEFAULT 'UTC')
+RETURNS pg_catalog.int8
+AS 'MODULE_PATHNAME', 'lakehouse_ingest_csv'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+
+REVOKE ALL ON FUNCTION lakehouse.ingest_csv(pg_catalog.regclass, pg_catalog.text, pg_catalog.text,
+											pg_catalog.bool, pg_catalog.text, pg_catalog.text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION lakehouse.ingest_csv(pg_catalog.regclass, pg_catalog.text, pg_catalog.text,
+											   pg_catalog.bool, pg_catalog.text, pg_catalog.text)
+	TO pg_read_server_files;
+
+COMMENT ON FUNCTION lakehouse.ingest_csv(pg_catalog.regclass, pg_catalog.text, pg_catalog.text,
+										 pg_catalog.bool, pg_catalog.text, pg_catalog.text) IS
+	'append the rows of a CSV file to a Delta foreign table; returns the number of rows';

@@ -16,6 +16,13 @@
  * failed commit) every file written is removed.  PREPARE TRANSACTION with
  * pending writes is refused.  All of this lives in a memory context under
  * TopMemoryContext, deleted when the transaction ends.
+ *
+ * Rows of an unpartitioned table are gathered column by column (values
+ * that point into the caller's row copied to an arena) and written
+ * LAKE_WRITE_BATCH at a time with delta_file_writer_write_rows, the fast
+ * path; the batch is written before a row of another subtransaction's
+ * writer and before the commit, and dropped with an aborted
+ * subtransaction's writer.  Partitioned tables write row by row.
  */
 #include "postgres.h"
 
@@ -75,8 +82,25 @@ struct LakeWriteTable
 	bool	   *nulls;
 	char	  **partvals;		/* per partition column */
 	List	   *files;			/* LakeWriteFile *, newest first */
-	int64		rows;			/* rows in the live writers */
+	int64		rows;			/* rows in the live writers (and the batch) */
+
+	/*
+	 * Rows of an unpartitioned table gather here, column by column, and go
+	 * to their writer in one delta_file_writer_write_rows call.
+	 */
+	bool		batched;		/* unpartitioned: rows are batched */
+	LakeWriteFile *batch_wf;	/* the writer the batch's rows belong to */
+	ParquetValue **batch_values;	/* per Delta column, LAKE_WRITE_BATCH rows */
+	bool	  **batch_nulls;
+	int			batch_rows;
+	char	   *arena;			/* bytes of the batch's values (LAKE_WRITE_ARENA) */
+	size_t		arena_used;
+	MemoryContext batch_cxt;	/* values that do not fit the arena; reset per batch */
 };
+
+/* rows per batch, and the bytes of its arena (written early when half full) */
+#define LAKE_WRITE_BATCH 1024
+#define LAKE_WRITE_ARENA (256 * 1024)
 
 /* every pending table of the transaction (LakeWriteTable *) */
 static List *lake_write_tables = NIL;
@@ -95,6 +119,8 @@ static char *lake_write_resolve(LakeFdwOptions *opts);
 static void lake_write_build_metadata(LakeWriteTable *wt, Relation rel, const LakeFdwOptions *opts);
 static void lake_write_map_columns(LakeWriteTable *wt, Relation rel);
 static LakeWriteFile *lake_write_current_file(LakeWriteTable *wt);
+static void lake_write_flush(LakeWriteTable *wt);
+static void lake_write_discard_batch(LakeWriteTable *wt);
 static void lake_write_json_string(StringInfo buf, const char *s);
 static char *lake_write_uuid(void);
 
@@ -209,6 +235,22 @@ lake_write_table(Relation rel)
 	wt->values = palloc0(sizeof(ParquetValue) * wt->ncols);
 	wt->nulls = palloc0(sizeof(bool) * wt->ncols);
 	wt->partvals = palloc0(sizeof(char *) * Max(wt->md->num_partition_columns, 1));
+	if (wt->md->num_partition_columns == 0)
+	{
+		int			i;
+
+		wt->batched = true;
+		wt->batch_values = palloc(sizeof(ParquetValue *) * wt->ncols);
+		wt->batch_nulls = palloc(sizeof(bool *) * wt->ncols);
+		for (i = 0; i < wt->ncols; i++)
+		{
+			wt->batch_values[i] = palloc0(sizeof(ParquetValue) * LAKE_WRITE_BATCH);
+			wt->batch_nulls[i] = palloc0(sizeof(bool) * LAKE_WRITE_BATCH);
+		}
+		wt->arena = palloc(LAKE_WRITE_ARENA);
+		wt->batch_cxt = AllocSetContextCreate(wt->cxt, "iot_lakehouse write batch",
+											  ALLOCSET_DEFAULT_SIZES);
+	}
 	MemoryContextSwitchTo(lake_write_cxt);
 	lake_write_tables = lappend(lake_write_tables, wt);
 	MemoryContextSwitchTo(oldcxt);
@@ -588,6 +630,97 @@ lake_write_current_file(LakeWriteTable *wt)
 	return wf;
 }
 
+/* Write the batched rows to their writer. */
+static void
+lake_write_flush(LakeWriteTable *wt)
+{
+	LakeError	err;
+
+	if (wt->batch_rows == 0)
+		return;
+	lake_pg_error_init(&err);
+	if (delta_file_writer_write_rows(wt->batch_wf->writer, NULL, (const ParquetValue *const *) wt->batch_values,
+									 (const bool *const *) wt->batch_nulls, (size_t) wt->batch_rows,
+									 &err) != LAKE_OK)
+		lake_delta_report(&err, wt->dir);
+	lake_write_discard_batch(wt);
+}
+
+/* Forget the batched rows (written, or rolled back). */
+static void
+lake_write_discard_batch(LakeWriteTable *wt)
+{
+	wt->batch_rows = 0;
+	wt->batch_wf = NULL;
+	if (wt->arena_used > 0 || wt->batch_cxt->mem_allocated > 0)
+		MemoryContextReset(wt->batch_cxt);
+	wt->arena_used = 0;
+}
+
+/* A copy of a value's bytes that lives until the batch is written. */
+static const uint8_t *
+lake_write_copy(LakeWriteTable *wt, const uint8_t *p, size_t len)
+{
+	uint8_t    *q;
+
+	if (len <= LAKE_WRITE_ARENA - wt->arena_used)
+	{
+		q = (uint8_t *) wt->arena + wt->arena_used;
+		wt->arena_used += MAXALIGN(len);
+		if (wt->arena_used > LAKE_WRITE_ARENA)
+			wt->arena_used = LAKE_WRITE_ARENA;
+	}
+	else
+		q = MemoryContextAlloc(wt->batch_cxt, Max(len, 1));
+	if (len > 0)
+		memcpy(q, p, len);
+	return q;
+}
+
+/* One row into the batch of an unpartitioned table. */
+static void
+lake_write_batch_row(LakeWriteTable *wt, LakeWriteFile *wf, const ParquetValue *values, const bool *nulls)
+{
+	int			r;
+	int			i;
+
+	if (wt->batch_rows > 0 && wt->batch_wf != wf)
+		lake_write_flush(wt);
+	r = wt->batch_rows;
+	for (i = 0; i < wt->ncols; i++)
+	{
+		const DeltaColumn *col = wt->cols[i].col;
+		ParquetValue *v = &wt->batch_values[i][r];
+
+		if (nulls[i])
+		{
+			if (!col->nullable)
+			{
+				LakeError	err;
+
+				lake_pg_error_init(&err);
+				lake_error_set(&err, LAKE_ERROR_INVALID, "null value in column \"%s\", which is not nullable",
+							   col->name);
+				lake_error_prefix(&err, "column \"%s\": ", col->name);
+				lake_delta_report(&err, wt->dir);
+			}
+			wt->batch_nulls[i][r] = true;
+			continue;
+		}
+		wt->batch_nulls[i][r] = false;
+		*v = values[i];
+		if (col->kind == DELTA_TYPE_STRING || col->kind == DELTA_TYPE_BINARY ||
+			(col->kind == DELTA_TYPE_DECIMAL && col->precision > 18))
+			v->bytes.ptr = lake_write_copy(wt, values[i].bytes.ptr, values[i].bytes.len);
+	}
+	wt->batch_wf = wf;
+	wt->batch_rows++;
+	wf->rows++;
+	wt->rows++;
+	if (wt->batch_rows == LAKE_WRITE_BATCH || wt->arena_used > LAKE_WRITE_ARENA / 2)
+		lake_write_flush(wt);
+}
+
 void
 lake_write_values(LakeWriteTable *wt, const ParquetValue *values, const bool *nulls)
 {
@@ -595,6 +728,12 @@ lake_write_values(LakeWriteTable *wt, const ParquetValue *values, const bool *nu
 	DeltaMetadata *md = wt->md;
 	LakeError	err;
 	int			i;
+
+	if (wt->batched)
+	{
+		lake_write_batch_row(wt, wf, values, nulls);
+		return;
+	}
 
 	for (i = 0; i < md->num_partition_columns; i++)
 	{
@@ -699,6 +838,8 @@ lake_write_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 			else
 			{
 				/* its rows are rolled back: remove its files */
+				if (wt->batch_wf == wf)
+					lake_write_discard_batch(wt);
 				if (wf->writer != NULL)
 					delta_file_writer_abort(wf->writer);
 				wt->rows -= wf->rows;
@@ -741,6 +882,8 @@ lake_write_commit_table(LakeWriteTable *wt)
 
 	if (wt->rows == 0)
 		return;					/* nothing written (or all of it rolled back): no commit */
+	if (wt->batched)
+		lake_write_flush(wt);
 
 	/* finish every file (fsync'd) */
 	foreach(lc, wt->files)

@@ -48,6 +48,8 @@ struct DeltaFileWriter
 	int		   *col_leaf;		/* per md column: its leaf, or -1 for partition columns */
 	int		   *leaf_col;		/* per leaf: its md column */
 	int			num_leaves;
+	const ParquetValue **leaf_values;	/* per leaf: the batch of write_rows */
+	const bool **leaf_nulls;
 	bool	   *seen;			/* per leaf, in the current row */
 	DfwSlot    *slots;
 	int			num_slots;
@@ -286,9 +288,12 @@ delta_file_writer_open(const LakeAllocator *a, const char *table_dir, const Delt
 	w->col_leaf = lake_alloc_array(a, md->num_columns, sizeof(int), err);
 	w->leaf_col = lake_alloc_array(a, md->num_columns, sizeof(int), err);
 	w->seen = lake_alloc0(a, md->num_columns + 1, err);
+	w->leaf_values = lake_alloc_array(a, md->num_columns, sizeof(ParquetValue *), err);
+	w->leaf_nulls = lake_alloc_array(a, md->num_columns, sizeof(bool *), err);
 	w->max_slots = w->opts.max_open_partitions;
 	w->slots = lake_alloc_array(a, w->max_slots, sizeof(DfwSlot), err);
-	if (!w->table_dir || !w->schema || !w->col_leaf || !w->leaf_col || !w->seen || !w->slots)
+	if (!w->table_dir || !w->schema || !w->col_leaf || !w->leaf_col || !w->seen || !w->slots ||
+		!w->leaf_values || !w->leaf_nulls)
 	{
 		delta_file_writer_abort(w);
 		return LAKE_ERROR_NOMEM;
@@ -899,13 +904,35 @@ fail(DeltaFileWriter *w, LakeStatus st)
 	return st;
 }
 
+/* The slot of a partition value tuple, its file open. */
+static LakeStatus
+slot_for(DeltaFileWriter *w, const char *const *partition_values, DfwSlot **out, LakeError *err)
+{
+	int			np = w->md->num_partition_columns;
+	uint64_t	h = hash_values(partition_values, np);
+	DfwSlot    *s = NULL;
+	int			i;
+	LakeStatus	st;
+
+	for (i = 0; i < w->num_slots; i++)
+		if (w->slots[i].hash == h && values_equal(w->slots[i].values, partition_values, np))
+		{
+			s = &w->slots[i];
+			break;
+		}
+	if (s == NULL && (st = slot_create(w, partition_values, h, &s, err)) != LAKE_OK)
+		return st;
+	if (!s->open && (st = slot_open_file(w, s, err)) != LAKE_OK)
+		return st;
+	*out = s;
+	return LAKE_OK;
+}
+
 LakeStatus
 delta_file_writer_begin_row(DeltaFileWriter *w, const char *const *partition_values, LakeError *err)
 {
 	int			np = w->md->num_partition_columns;
-	uint64_t	h;
 	DfwSlot    *s = NULL;
-	int			i;
 	LakeStatus	st;
 
 	if (w->failed)
@@ -914,16 +941,7 @@ delta_file_writer_begin_row(DeltaFileWriter *w, const char *const *partition_val
 		return lake_error_set(err, LAKE_ERROR_INVALID, "delta_file_writer_begin_row inside a row");
 	if (np > 0 && partition_values == NULL)
 		return lake_error_set(err, LAKE_ERROR_INVALID, "a row of a partitioned table needs partition values");
-	h = hash_values(partition_values, np);
-	for (i = 0; i < w->num_slots; i++)
-		if (w->slots[i].hash == h && values_equal(w->slots[i].values, partition_values, np))
-		{
-			s = &w->slots[i];
-			break;
-		}
-	if (s == NULL && (st = slot_create(w, partition_values, h, &s, err)) != LAKE_OK)
-		return fail(w, st);
-	if (!s->open && (st = slot_open_file(w, s, err)) != LAKE_OK)
+	if ((st = slot_for(w, partition_values, &s, err)) != LAKE_OK)
 		return fail(w, st);
 	memset(w->seen, 0, w->num_leaves);
 	w->cur = s;
@@ -985,6 +1003,60 @@ delta_file_writer_end_row(DeltaFileWriter *w, LakeError *err)
 	if ((st = parquet_writer_end_row(s->pw, err)) != LAKE_OK)
 		return fail(w, st);
 	w->cur = NULL;
+	if (s->out.offset >= w->opts.target_file_bytes && (st = slot_close_file(w, s, err)) != LAKE_OK)
+		return fail(w, st);
+	return LAKE_OK;
+}
+
+LakeStatus
+delta_file_writer_write_rows(DeltaFileWriter *w, const char *const *partition_values,
+							 const ParquetValue *const *values, const bool *const *nulls,
+							 size_t num_rows, LakeError *err)
+{
+	int			np = w->md->num_partition_columns;
+	DfwSlot    *s = NULL;
+	LakeStatus	st;
+	int			l;
+
+	if (w->failed)
+		return lake_error_set(err, LAKE_ERROR_INVALID, "the Delta file writer failed before: abort it");
+	if (w->cur != NULL)
+		return lake_error_set(err, LAKE_ERROR_INVALID, "delta_file_writer_write_rows inside a row");
+	if (np > 0 && partition_values == NULL)
+		return lake_error_set(err, LAKE_ERROR_INVALID, "a row of a partitioned table needs partition values");
+	if (num_rows == 0)
+		return LAKE_OK;
+	for (l = 0; l < w->num_leaves; l++)
+	{
+		int			c = w->leaf_col[l];
+		const DeltaColumn *col = &w->md->columns[c];
+		const ParquetValue *v = values[c];
+		const bool *nl = nulls != NULL ? nulls[c] : NULL;
+		size_t		r;
+
+		if (v == NULL)
+			return lake_error_set(err, LAKE_ERROR_INVALID, "delta_file_writer_write_rows: no values for column \"%s\"",
+								  col->name);
+		if (!col->nullable && nl != NULL)
+			for (r = 0; r < num_rows; r++)
+				if (nl[r])
+					return lake_error_set(err, LAKE_ERROR_INVALID,
+										  "column \"%s\": null value in column \"%s\", which is not nullable",
+										  col->name, col->name);
+		if (col->kind == DELTA_TYPE_STRING)
+			for (r = 0; r < num_rows; r++)
+				if ((nl == NULL || !nl[r]) &&
+					!delta_utf8_valid((const char *) v[r].bytes.ptr, v[r].bytes.len))
+					return lake_error_set(err, LAKE_ERROR_INVALID,
+										  "column \"%s\": value of column \"%s\" is not valid UTF-8",
+										  col->name, col->name);
+		w->leaf_values[l] = v;
+		w->leaf_nulls[l] = nl;
+	}
+	if ((st = slot_for(w, partition_values, &s, err)) != LAKE_OK)
+		return fail(w, st);
+	if ((st = parquet_writer_write_rows(s->pw, w->leaf_values, w->leaf_nulls, num_rows, err)) != LAKE_OK)
+		return fail(w, st);
 	if (s->out.offset >= w->opts.target_file_bytes && (st = slot_close_file(w, s, err)) != LAKE_OK)
 		return fail(w, st);
 	return LAKE_OK;
@@ -1065,6 +1137,8 @@ writer_release(DeltaFileWriter *w, bool unlink_files)
 	lake_free(w->alloc, w->col_leaf);
 	lake_free(w->alloc, w->leaf_col);
 	lake_free(w->alloc, w->seen);
+	lake_free(w->alloc, w->leaf_values);
+	lake_free(w->alloc, w->leaf_nulls);
 	lake_free(w->alloc, w->table_dir);
 	lake_free(w->alloc, w);
 }

@@ -68,6 +68,19 @@ extern LakeStatus delta_file_writer_value(DeltaFileWriter *w, int column, const 
 extern LakeStatus delta_file_writer_end_row(DeltaFileWriter *w, LakeError *err);
 
 /*
+ * Many complete rows of one partition at once (the fast path): row r of
+ * column c (index into md->columns) is values[c][r], null when nulls[c] is
+ * non-NULL and nulls[c][r] is true; values[c] is not read for partition
+ * columns (may be NULL there).
+ * partition_values as for begin_row.  Not inside a row.  The same checks
+ * as delta_file_writer_value (not nullable, UTF-8 of strings); bytes are
+ * copied.  Rolls to a new file past target_file_bytes after the batch.
+ */
+extern LakeStatus delta_file_writer_write_rows(DeltaFileWriter *w, const char *const *partition_values,
+											   const ParquetValue *const *values, const bool *const *nulls,
+											   size_t num_rows, LakeError *err);
+
+/*
  * Close every file (fsync'd) and return the add actions for them: path
  * relative to the table (percent-encoded as the log wants), partition
  * values, size, modification time, dataChange true, and stats (numRecords,

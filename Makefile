@@ -60,7 +60,7 @@ fuzz: deps
 check: deps
 	$(MAKE) unit
 	$(MAKE) fuzz
-	$(MAKE) install
+	$(MAKE) install build/gen_sensor_data
 	@bash test/run-all.sh
 
 build/gen_sensor_data: bench/gen_sensor_data.c

@@ -19,6 +19,7 @@
 static int	lake_files_compare(const ListCell *a, const ListCell *b);
 static void lake_files_close_input(void *arg);
 static bool lake_files_is_data_file(const char *name);
+static void lake_files_footer_counts(const char *path, int *row_groups, int64 *rows);
 
 List *
 lake_files_list(const char *path, bool missing_ok)
@@ -162,8 +163,12 @@ lake_files_estimate(List *files, LakeFilesEstimate *est)
 	MemoryContextDelete(cxt);
 }
 
-int
-lake_files_row_groups(const char *path)
+/*
+ * Open one file's footer and return its row-group and row counts; the
+ * descriptor is closed even when the footer is bad.
+ */
+static void
+lake_files_footer_counts(const char *path, int *row_groups, int64 *rows)
 {
 	MemoryContext cxt;
 	MemoryContextCallback cb;
@@ -172,7 +177,6 @@ lake_files_row_groups(const char *path)
 	LakeInput	in;
 	LakeError	err;
 	ParquetReader *reader;
-	int			groups;
 
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "iot_lakehouse footer",
 								ALLOCSET_SMALL_SIZES);
@@ -181,43 +185,33 @@ lake_files_row_groups(const char *path)
 	lake_pg_error_init(&err);
 
 	lake_pg_check(lake_input_open_file(path, &in, &err), &err, path);
-	/* close the descriptor even if the footer is bad */
 	cb.func = lake_files_close_input;
 	cb.arg = &in;
 	MemoryContextRegisterResetCallback(cxt, &cb);
 	lake_pg_check(parquet_reader_open(&alloc, &in, path, &opts, &reader, &err), &err, path);
-	groups = parquet_reader_metadata(reader)->num_row_groups;
+	*row_groups = parquet_reader_metadata(reader)->num_row_groups;
+	*rows = parquet_reader_metadata(reader)->num_rows;
 	parquet_reader_close(reader);
 	MemoryContextDelete(cxt);
+}
+
+int
+lake_files_row_groups(const char *path)
+{
+	int			groups;
+	int64		rows;
+
+	lake_files_footer_counts(path, &groups, &rows);
 	return groups;
 }
 
 int64
 lake_files_num_rows(const char *path)
 {
-	MemoryContext cxt;
-	MemoryContextCallback cb;
-	LakeAllocator alloc;
-	ParquetReaderOptions opts;
-	LakeInput	in;
-	LakeError	err;
-	ParquetReader *reader;
+	int			groups;
 	int64		rows;
 
-	cxt = AllocSetContextCreate(CurrentMemoryContext, "iot_lakehouse footer",
-								ALLOCSET_SMALL_SIZES);
-	lake_pg_allocator_init(&alloc, cxt);
-	parquet_reader_options_init(&opts);
-	lake_pg_error_init(&err);
-
-	lake_pg_check(lake_input_open_file(path, &in, &err), &err, path);
-	cb.func = lake_files_close_input;
-	cb.arg = &in;
-	MemoryContextRegisterResetCallback(cxt, &cb);
-	lake_pg_check(parquet_reader_open(&alloc, &in, path, &opts, &reader, &err), &err, path);
-	rows = parquet_reader_metadata(reader)->num_rows;
-	parquet_reader_close(reader);
-	MemoryContextDelete(cxt);
+	lake_files_footer_counts(path, &groups, &rows);
 	if (rows < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),

@@ -7,7 +7,7 @@ packages=(
 	postgresql-15 postgresql-server-dev-15 postgresql-contrib
 	postgresql-15-pgtap pgtap
 	libcsv-dev libjansson-dev libsnappy-dev libzstd-dev zlib1g-dev liblz4-dev
-	build-essential nodejs npm
+	build-essential clang libclang-rt-14-dev nodejs npm
 )
 
 missing=()

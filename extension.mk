@@ -1,7 +1,7 @@
 # PGXS build of the extension (driven by the top-level Makefile).
 EXTENSION = iot_lakehouse
 MODULE_big = iot_lakehouse
-EXTVERSION = 0.1.0
+EXTVERSION = 0.2.0
 DATA = $(wildcard sql/iot_lakehouse--*.sql)
 
 OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c lake/*.c fdw/*.c worker/*.c)))

@@ -160,6 +160,8 @@ lake_delta_spec_equal(const LakeDeltaSpec *a, const LakeDeltaSpec *b)
 			return a->version == b->version;
 		case LAKE_DELTA_TIMESTAMP:
 			return a->timestamp == b->timestamp;
+		case LAKE_DELTA_CHANGES:
+			return a->version == b->version && a->from_version == b->from_version;
 	}
 	return false;
 }
@@ -256,7 +258,10 @@ lake_delta_acquire(const char *dir, const LakeDeltaSpec *spec, MemoryContext own
 			}
 			st = delta_version_at_timestamp(&entry->alloc, dir, ms, &version, &err);
 		}
-		if (st == LAKE_OK)
+		if (st == LAKE_OK && spec->kind == LAKE_DELTA_CHANGES)
+			st = delta_changes_load(&entry->alloc, dir, spec->from_version, spec->version,
+									&entry->snap, &err);
+		else if (st == LAKE_OK)
 			st = delta_snapshot_load(&entry->alloc, dir, version, &entry->snap, &err);
 		if (st != LAKE_OK)
 		{
@@ -279,6 +284,33 @@ lake_delta_acquire(const char *dir, const LakeDeltaSpec *spec, MemoryContext own
 		MemoryContextRegisterResetCallback(owner, &ref->cb);
 	}
 	return entry->snap;
+}
+
+/*
+ * Forget the statement's snapshots of the table in dir (its latest version
+ * moved under the statement: a stage committed it), so that the next scan
+ * in the same statement reads the new version.
+ */
+void
+lake_delta_forget(const char *dir)
+{
+	LakeDeltaCacheEntry **link = &lake_delta_cache;
+
+	while (*link != NULL)
+	{
+		LakeDeltaCacheEntry *entry = *link;
+
+		if (strcmp(entry->dir, dir) != 0)
+		{
+			link = &entry->next;
+			continue;
+		}
+		*link = entry->next;
+		entry->cached = false;
+		entry->next = NULL;
+		if (entry->refcount == 0)
+			lake_delta_entry_free(entry);
+	}
 }
 
 void

@@ -31,6 +31,7 @@
 
 #include "access/htup_details.h"
 #include "access/xact.h"
+#include "commands/async.h"
 #include "catalog/pg_authid.h"
 #include "catalog/pg_type.h"
 #include "common/file_perm.h"
@@ -48,7 +49,7 @@
 #include "lake_fdw.h"
 #include "lake_pg.h"
 
-#define LAKE_ENGINE_INFO "iot_lakehouse/0.1.0"
+#define LAKE_ENGINE_INFO "iot_lakehouse/0.2.0"
 
 /* The files one subtransaction wrote to one table. */
 typedef struct LakeWriteFile
@@ -96,6 +97,15 @@ struct LakeWriteTable
 	char	   *arena;			/* bytes of the batch's values (LAKE_WRITE_ARENA) */
 	size_t		arena_used;
 	MemoryContext batch_cxt;	/* values that do not fit the arena; reset per batch */
+
+	/* a streaming write (lake_write_set_stream): committed even without rows */
+	bool		force_commit;	/* commit even without rows */
+	char	   *txn_app_id;		/* NULL: no txn action */
+	int64		txn_version;
+	char	   *operation;		/* "STREAMING UPDATE" */
+	char	   *operation_parameters;	/* JSON object text, or NULL */
+	bool		replace_partitions; /* remove the read version's files in written partitions */
+	int64		committed_version;	/* set by lake_write_commit_table; -1 none */
 };
 
 /* rows per batch, and the bytes of its arena (written early when half full) */
@@ -113,6 +123,9 @@ static void lake_write_subxact_callback(SubXactEvent event, SubTransactionId myS
 										SubTransactionId parentSubid, void *arg);
 static void lake_write_commit_all(void);
 static void lake_write_commit_table(LakeWriteTable *wt);
+static DeltaRemoveFile *lake_write_partition_removes(LakeWriteTable *wt, const DeltaNewFile *adds,
+													 int num_adds, int *num_removes);
+static void lake_write_notify(LakeWriteTable *wt, int64 version, const char *operation);
 static void lake_write_abort_all(void);
 static void lake_write_reset(void);
 static char *lake_write_resolve(LakeFdwOptions *opts);
@@ -183,6 +196,7 @@ lake_write_table(Relation rel)
 									ALLOCSET_DEFAULT_SIZES);
 	lake_pg_allocator_init(&wt->alloc, wt->cxt);
 	wt->relid = relid;
+	wt->committed_version = -1;
 	MemoryContextSwitchTo(wt->cxt);
 	wt->relname = pstrdup(RelationGetRelationName(rel));
 	wt->dir = pstrdup(dir);
@@ -880,7 +894,7 @@ lake_write_commit_table(LakeWriteTable *wt)
 	char	   *logdir;
 	int			i;
 
-	if (wt->rows == 0)
+	if (wt->rows == 0 && !wt->force_commit)
 		return;					/* nothing written (or all of it rolled back): no commit */
 	if (wt->batched)
 		lake_write_flush(wt);
@@ -910,10 +924,14 @@ lake_write_commit_table(LakeWriteTable *wt)
 
 	/* operationParameters as Spark writes them for an append */
 	initStringInfo(&params);
-	appendStringInfoString(&params, "{\"mode\":\"Append\",\"partitionBy\":");
+	if (wt->operation_parameters != NULL)
+		appendStringInfoString(&params, wt->operation_parameters);
+	else
 	{
 		StringInfoData cols;
 
+		appendStringInfo(&params, "{\"mode\":\"%s\",\"partitionBy\":",
+						 wt->replace_partitions ? "Overwrite" : "Append");
 		initStringInfo(&cols);
 		appendStringInfoChar(&cols, '[');
 		for (i = 0; i < wt->md->num_partition_columns; i++)
@@ -924,8 +942,10 @@ lake_write_commit_table(LakeWriteTable *wt)
 		}
 		appendStringInfoChar(&cols, ']');
 		lake_write_json_string(&params, cols.data);
+		if (wt->replace_partitions)
+			appendStringInfoString(&params, ",\"partitionOverwriteMode\":\"DYNAMIC\"");
+		appendStringInfoChar(&params, '}');
 	}
-	appendStringInfoChar(&params, '}');
 
 	/* the log directory of a new table */
 	logdir = psprintf("%s/_delta_log", wt->dir);
@@ -942,7 +962,15 @@ lake_write_commit_table(LakeWriteTable *wt)
 	req.adds = adds;
 	req.num_adds = num_adds;
 	req.adds_data_change = true;
-	req.operation = "WRITE";
+	if (wt->replace_partitions && !wt->create)
+	{
+		req.removes = lake_write_partition_removes(wt, adds, num_adds, &req.num_removes);
+		req.blind_append = false;
+		req.table_metadata = wt->md;
+	}
+	req.txn_app_id = wt->txn_app_id;
+	req.txn_version = wt->txn_version;
+	req.operation = wt->operation != NULL ? wt->operation : "WRITE";
 	req.operation_parameters_json = params.data;
 	req.operation_metrics_json = NULL;
 	req.engine_info = LAKE_ENGINE_INFO;
@@ -953,11 +981,133 @@ lake_write_commit_table(LakeWriteTable *wt)
 	lake_pg_error_init(&cp_err);
 	if (delta_commit(&wt->alloc, wt->dir, &req, &version, &cp_err, &err) != LAKE_OK)
 		lake_delta_report(&err, wt->dir);
+	wt->committed_version = version;
+	lake_write_notify(wt, version, req.operation);
 	if (cp_err.status != LAKE_OK)
 		ereport(WARNING,
 				(errcode(lake_pg_errcode(&cp_err)),
 				 errmsg("Delta table \"%s\": committed version " INT64_FORMAT ", but its checkpoint failed: %s",
 						wt->dir, (int64) version, cp_err.message)));
+}
+
+/*
+ * The files of the version wt read that lie in a partition one of adds
+ * lies in (dynamic partition overwrite), as removes with dataChange.
+ */
+static DeltaRemoveFile *
+lake_write_partition_removes(LakeWriteTable *wt, const DeltaNewFile *adds, int num_adds,
+							 int *num_removes)
+{
+	const DeltaSnapshot *snap = wt->snapshot;
+	int			npc = wt->md->num_partition_columns;
+	DeltaRemoveFile *removes;
+	int			n = 0;
+	int			i,
+				j,
+				k;
+
+	*num_removes = 0;
+	if (snap == NULL || snap->num_files == 0 || npc == 0)
+		return NULL;
+	removes = MemoryContextAllocZero(wt->cxt, sizeof(DeltaRemoveFile) * snap->num_files);
+	for (i = 0; i < snap->num_files; i++)
+	{
+		const DeltaAddFile *f = &snap->files[i];
+
+		for (j = 0; j < num_adds; j++)
+		{
+			bool		same = true;
+
+			for (k = 0; k < npc && same; k++)
+			{
+				const char *a = f->partition_values[k];
+				const char *b = adds[j].partition_values[k];
+
+				if (a != NULL && a[0] == '\0')
+					a = NULL;
+				if (b != NULL && b[0] == '\0')
+					b = NULL;
+				same = (a == NULL) ? (b == NULL) : (b != NULL && strcmp(a, b) == 0);
+			}
+			if (same)
+				break;
+		}
+		if (j == num_adds)
+			continue;
+		removes[n].path = f->path;
+		removes[n].data_change = true;
+		removes[n].size = f->size;
+		removes[n].partition_values = f->partition_values;
+		n++;
+	}
+	*num_removes = n;
+	return removes;
+}
+
+/*
+ * NOTIFY lakehouse, '{"table": ..., "version": ..., "rows": ...}' for a
+ * commit: listeners (dashboards, the next stage) learn of new data when
+ * the transaction commits.
+ */
+static void
+lake_write_notify(LakeWriteTable *wt, int64 version, const char *operation)
+{
+	StringInfoData payload;
+	char	   *nspname = get_namespace_name(get_rel_namespace(wt->relid));
+
+	initStringInfo(&payload);
+	appendStringInfoString(&payload, "{\"table\":");
+	lake_write_json_string(&payload, quote_qualified_identifier(nspname != NULL ? nspname : "", wt->relname));
+	appendStringInfo(&payload, ",\"version\":" INT64_FORMAT ",\"rows\":" INT64_FORMAT ",\"operation\":",
+					 version, wt->rows);
+	lake_write_json_string(&payload, operation);
+	appendStringInfoChar(&payload, '}');
+	if (payload.len < NAMEDATALEN * 100)
+		Async_Notify("lakehouse", payload.data);
+	pfree(payload.data);
+}
+
+/* ---------------------------------------------------- streaming writes */
+
+void
+lake_write_set_stream(LakeWriteTable *wt, const char *app_id, int64 txn_version,
+					  const char *operation, const char *parameters_json)
+{
+	wt->force_commit = true;
+	wt->txn_app_id = app_id != NULL ? MemoryContextStrdup(wt->cxt, app_id) : NULL;
+	wt->txn_version = txn_version;
+	wt->operation = MemoryContextStrdup(wt->cxt, operation);
+	wt->operation_parameters = parameters_json != NULL ?
+		MemoryContextStrdup(wt->cxt, parameters_json) : NULL;
+}
+
+void
+lake_write_set_replace_partitions(LakeWriteTable *wt)
+{
+	if (wt->md->num_partition_columns == 0)
+		elog(ERROR, "a partition overwrite needs a partitioned table");
+	wt->replace_partitions = true;
+}
+
+int64
+lake_write_read_version(const LakeWriteTable *wt)
+{
+	return wt->create ? -1 : wt->read_version;
+}
+
+int64
+lake_write_commit_now(LakeWriteTable *wt)
+{
+	int64		version;
+
+	lake_write_commit_table(wt);
+	version = wt->committed_version;
+	/* later scans of this statement read the new version */
+	lake_delta_forget(wt->dir);
+	/* committed: its files are the table's now, never to be removed */
+	lake_write_tables = list_delete_ptr(lake_write_tables, wt);
+	MemoryContextDelete(wt->cxt);
+	return version;
 }
 
 /* Remove every file the transaction wrote. */

@@ -239,14 +239,16 @@ typedef enum LakeDeltaSpecKind
 {
 	LAKE_DELTA_LATEST,
 	LAKE_DELTA_VERSION,
-	LAKE_DELTA_TIMESTAMP
+	LAKE_DELTA_TIMESTAMP,
+	LAKE_DELTA_CHANGES			/* the files versions from_version..version added */
 } LakeDeltaSpecKind;
 
 typedef struct LakeDeltaSpec
 {
 	LakeDeltaSpecKind kind;
-	int64		version;		/* LAKE_DELTA_VERSION */
+	int64		version;		/* LAKE_DELTA_VERSION; LAKE_DELTA_CHANGES: the last (-1 latest) */
 	TimestampTz timestamp;		/* LAKE_DELTA_TIMESTAMP */
+	int64		from_version;	/* LAKE_DELTA_CHANGES: the first */
 } LakeDeltaSpec;
 
 /*
@@ -269,6 +271,9 @@ extern void lake_delta_pop_override(void);
  */
 extern const DeltaSnapshot *lake_delta_acquire(const char *dir, const LakeDeltaSpec *spec,
 											   MemoryContext owner);
+
+/* Drop the statement's cached snapshots of dir (after a commit inside the statement). */
+extern void lake_delta_forget(const char *dir);
 
 /* Raise a lake error about the Delta table in dir. */
 extern void lake_delta_report(const LakeError *err, const char *dir) pg_attribute_noreturn();
@@ -438,6 +443,37 @@ extern int64 lake_write_rows(const LakeWriteTable *wt);
 
 /* The names of a partition_by option ("a, b"), without surrounding blanks. */
 extern List *lake_write_partition_names(const char *partition_by);
+
+/*
+ * A streaming write (worker/): the commit carries the txn action (app_id,
+ * txn_version; app_id NULL: none) that makes it exactly-once, its
+ * operation is operation ("STREAMING UPDATE", "CREATE TABLE") with
+ * parameters_json (a JSON object, may be NULL), and it is made even when
+ * no row was written, to record the progress (or create the table).
+ */
+extern void lake_write_set_stream(LakeWriteTable *wt, const char *app_id, int64 txn_version,
+								  const char *operation, const char *parameters_json);
+
+/*
+ * The commit replaces the partitions it writes (dynamic partition
+ * overwrite): every file of the version the write read that lies in a
+ * partition the write adds to is removed in the same commit.  Only for
+ * partitioned tables; the commit is then not a blind append, so a
+ * concurrent change of the table conflicts (40001).
+ */
+extern void lake_write_set_replace_partitions(LakeWriteTable *wt);
+
+/* The version the pending write read (-1: the table does not exist yet). */
+extern int64 lake_write_read_version(const LakeWriteTable *wt);
+
+/*
+ * Commit the pending write of wt now instead of at the transaction's
+ * commit; it is then no longer pending (a later write of the same table in
+ * this transaction starts a new one).  Not undone if the transaction
+ * aborts.  Returns the version committed, or -1 when there was nothing to
+ * commit.
+ */
+extern int64 lake_write_commit_now(LakeWriteTable *wt);
 
 /* ---------------------------------------------------------- fdw_values.c */
 

@@ -262,6 +262,7 @@ typedef struct DeltaAddAction
 	const DeltaSpan *pv_keys;
 	const DeltaSpan *pv_values; /* ptr NULL: null */
 	DeltaSpan	stats;			/* ptr NULL: none */
+	bool		no_data_change; /* dataChange: false (a rewrite, e.g. OPTIMIZE) */
 } DeltaAddAction;
 
 extern LakeStatus delta_replay_add_action(DeltaReplay *r, const DeltaAddAction *add,

@@ -67,6 +67,12 @@ struct DeltaReplay
 	DeltaSpan  *pv_keys;
 	DeltaSpan  *pv_values;
 	int			pv_cap;
+	/*
+	 * Changes mode (delta_changes_load): only adds with dataChange are kept,
+	 * removes are ignored: the files that commits added, whatever happened
+	 * to them later.
+	 */
+	bool		changes_only;
 };
 
 static uint32_t
@@ -264,6 +270,8 @@ delta_replay_add_action(DeltaReplay *r, const DeltaAddAction *add, const DeltaWh
 
 	if (path == NULL)
 		return delta_where_error(err, LAKE_ERROR_CORRUPT, w, "add has no \"path\"");
+	if (r->changes_only && add->no_data_change)
+		return LAKE_OK;
 	if (add->path.escaped)
 	{
 		char	   *buf = pathbuf;
@@ -438,6 +446,13 @@ delta_replay_add(DeltaReplay *r, const json_t *add, const char *stats, size_t st
 	if (stats == NULL &&
 		(st = delta_json_string(add, "stats", false, "add", w, &stats, &stats_len, err)) != LAKE_OK)
 		return st;
+	{
+		bool		dc = true;
+
+		if ((st = delta_json_bool(add, "dataChange", false, "add", w, &dc, &has, err)) != LAKE_OK)
+			return st;
+		aa.no_data_change = has && !dc;
+	}
 	aa.path.ptr = path;
 	aa.path.len = path_len;
 	aa.dv_id = dv_len ? dv : NULL;
@@ -552,6 +567,12 @@ delta_replay_add_text(DeltaReplay *r, const char *text, size_t len, const DeltaW
 		{
 			if (!delta_tok_int64(&t, &aa.modification_time))
 				return bad_add(w, "modificationTime is not an integer", err);
+		}
+		else if (KEY_IS(&k, "dataChange"))
+		{
+			if (t.kind != DELTA_TOK_TRUE && t.kind != DELTA_TOK_FALSE)
+				return bad_add(w, "dataChange is not a boolean", err);
+			aa.no_data_change = (t.kind == DELTA_TOK_FALSE);
 		}
 		else if (KEY_IS(&k, "stats"))
 		{
@@ -688,6 +709,8 @@ replay_remove(DeltaReplay *r, const json_t *rm, const DeltaWhere *w, LakeError *
 
 	if (!json_is_object(rm))
 		return delta_where_error(err, LAKE_ERROR_CORRUPT, w, "remove is not an object");
+	if (r->changes_only)
+		return LAKE_OK;
 	if ((st = file_key(rm, "remove", w, &path, &path_len, dv, &dv_len, err)) != LAKE_OK)
 		return st;
 	f = find_file(r, path, path_len, dv, dv_len, file_key_hash(path, path_len, dv, dv_len), &slot);
@@ -1856,4 +1879,75 @@ delta_snapshot_load_metadata(const LakeAllocator *a, const char *table_dir, int6
 							 DeltaSnapshot **out, LakeError *err)
 {
 	return snapshot_load(a, table_dir, version, true, out, err);
+}
+
+/*
+ * The files that versions from_version..to_version added with dataChange
+ * (what a streaming reader of an append-only table consumes), with the
+ * schema of to_version.  Removes in the range are ignored: a file added
+ * and later removed is still returned, as long as the commits are in the
+ * log.
+ */
+LakeStatus
+delta_changes_load(const LakeAllocator *a, const char *table_dir, int64_t from_version,
+				   int64_t to_version, DeltaSnapshot **out, LakeError *err)
+{
+	DeltaSnapshot *snap = NULL;
+	DeltaLogListing l;
+	DeltaReplay r;
+	LakeStatus	st;
+
+	*out = NULL;
+	if (from_version < 0)
+		return lake_error_set(err, LAKE_ERROR_INVALID, "version %lld is not a valid table version",
+							  (long long) from_version);
+	if ((st = snapshot_load(a, table_dir, to_version, false, &snap, err)) != LAKE_OK)
+		return st;
+	for (int i = 0; i < snap->num_files; i++)
+	{
+		lake_free(a, snap->files[i].path);
+		lake_free(a, snap->files[i].local_path);
+		lake_free(a, snap->files[i].partition_values);
+		lake_free(a, snap->files[i].stats);
+	}
+	lake_free(a, snap->files);
+	snap->files = NULL;
+	snap->num_files = 0;
+	snap->num_records = 0;
+	if (from_version > snap->version)
+	{
+		*out = snap;
+		return LAKE_OK;
+	}
+	if ((st = delta_log_list(a, table_dir, &l, err)) != LAKE_OK)
+	{
+		delta_snapshot_free(a, snap);
+		return st;
+	}
+	replay_init(&r, a);
+	r.changes_only = true;
+	for (int64_t v = from_version; v <= snap->version && st == LAKE_OK; v++)
+	{
+		int64_t		mtime = 0;
+
+		if (!delta_log_has_commit(&l, v))
+		{
+			st = lake_error_set(err, LAKE_ERROR_INVALID,
+								"the commit of version %lld is no longer in the log: changes can only be read from versions whose commits are kept",
+								(long long) v);
+			break;
+		}
+		st = replay_commit(a, &l, &r, v, &mtime, err);
+	}
+	if (st == LAKE_OK)
+		st = build_files(a, &r, snap, false, err);
+	replay_free(&r);
+	delta_log_listing_free(a, &l);
+	if (st != LAKE_OK)
+	{
+		delta_snapshot_free(a, snap);
+		return st;
+	}
+	*out = snap;
+	return LAKE_OK;
 }

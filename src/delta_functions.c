@@ -35,10 +35,12 @@
 /* SQL functions */
 PG_FUNCTION_INFO_V1(lakehouse_history);
 PG_FUNCTION_INFO_V1(lakehouse_as_of);
+PG_FUNCTION_INFO_V1(lakehouse_table_changes);
 
 /* helpers */
 static char *lake_delta_table_dir(Oid relid, LakeFdwOptions *opts);
 static Datum lake_json_datum(const char *text, bool *isnull);
+static Datum lake_rows_at(FunctionCallInfo fcinfo, Oid relid, const LakeDeltaSpec *spec);
 
 /* The directory of the Delta foreign table relid (an error for anything else). */
 static char *
@@ -126,68 +128,22 @@ lakehouse_history(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
+
 /*
- * lakehouse.as_of(rel anyelement, version bigint DEFAULT NULL,
- * "timestamp" timestamptz DEFAULT NULL) RETURNS SETOF anyelement: the rows
- * of the foreign table whose row type rel is, at a version or as of an
- * instant.
+ * The rows of relid read at spec, into the SRF's tuplestore: "SELECT * FROM
+ * rel" through SPI while an override tells the scan which version (or
+ * which changes) to read.
  */
-Datum
-lakehouse_as_of(PG_FUNCTION_ARGS)
+static Datum
+lake_rows_at(FunctionCallInfo fcinfo, Oid relid, const LakeDeltaSpec *spec)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	Oid			argtype = get_fn_expr_argtype(fcinfo->flinfo, 0);
-	Oid			relid = OidIsValid(argtype) ? get_typ_typrelid(argtype) : InvalidOid;
-	LakeFdwOptions opts;
-	LakeDeltaSpec spec;
-	const char *dir;
 	TupleDesc	tupdesc;
 	Datum	   *values;
 	bool	   *nulls;
 	char	   *sql;
 	Portal		portal;
 	SPIPlanPtr	plan;
-
-	if (!OidIsValid(relid))
-		ereport(ERROR,
-				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("the first argument of lakehouse.as_of must be the row type of a foreign table"),
-				 errhint("Pass NULL::schema.table.")));
-	dir = lake_delta_table_dir(relid, &opts);
-
-	memset(&spec, 0, sizeof(spec));
-	if (!PG_ARGISNULL(1) && !PG_ARGISNULL(2))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("lakehouse.as_of takes a version or a timestamp, not both")));
-	if (!PG_ARGISNULL(1))
-	{
-		spec.kind = LAKE_DELTA_VERSION;
-		spec.version = PG_GETARG_INT64(1);
-		if (spec.version < 0)
-		{
-			LakeDeltaSpec latest;
-			const DeltaSnapshot *snap;
-
-			memset(&latest, 0, sizeof(latest));
-			latest.kind = LAKE_DELTA_LATEST;
-			snap = lake_delta_acquire(dir, &latest, NULL);
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("Delta table \"%s\": version " INT64_FORMAT " does not exist: versions " INT64_FORMAT " to " INT64_FORMAT " can be read",
-							dir, spec.version, snap->earliest_version, snap->version)));
-		}
-	}
-	else if (!PG_ARGISNULL(2))
-	{
-		spec.kind = LAKE_DELTA_TIMESTAMP;
-		spec.timestamp = PG_GETARG_TIMESTAMPTZ(2);
-	}
-	else
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("lakehouse.as_of needs a version or a timestamp"),
-				 errhint("Call lakehouse.as_of(NULL::schema.table, version => 3) or lakehouse.as_of(NULL::schema.table, \"timestamp\" => '2024-01-01 00:00+00').")));
 
 	InitMaterializedSRF(fcinfo, 0);
 	tupdesc = rsinfo->setDesc;
@@ -200,7 +156,7 @@ lakehouse_as_of(PG_FUNCTION_ARGS)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	lake_delta_push_override(relid, &spec);
+	lake_delta_push_override(relid, spec);
 	PG_TRY();
 	{
 		plan = SPI_prepare(sql, 0, NULL);
@@ -245,4 +201,100 @@ lakehouse_as_of(PG_FUNCTION_ARGS)
 	PG_END_TRY();
 	SPI_finish();
 	return (Datum) 0;
+}
+
+/*
+ * lakehouse.as_of(rel anyelement, version bigint DEFAULT NULL,
+ * "timestamp" timestamptz DEFAULT NULL) RETURNS SETOF anyelement: the rows
+ * of the foreign table whose row type rel is, at a version or as of an
+ * instant.
+ */
+Datum
+lakehouse_as_of(PG_FUNCTION_ARGS)
+{
+	Oid			argtype = get_fn_expr_argtype(fcinfo->flinfo, 0);
+	Oid			relid = OidIsValid(argtype) ? get_typ_typrelid(argtype) : InvalidOid;
+	LakeFdwOptions opts;
+	LakeDeltaSpec spec;
+	const char *dir;
+
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("the first argument of lakehouse.as_of must be the row type of a foreign table"),
+				 errhint("Pass NULL::schema.table.")));
+	dir = lake_delta_table_dir(relid, &opts);
+
+	memset(&spec, 0, sizeof(spec));
+	if (!PG_ARGISNULL(1) && !PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("lakehouse.as_of takes a version or a timestamp, not both")));
+	if (!PG_ARGISNULL(1))
+	{
+		spec.kind = LAKE_DELTA_VERSION;
+		spec.version = PG_GETARG_INT64(1);
+		if (spec.version < 0)
+		{
+			LakeDeltaSpec latest;
+			const DeltaSnapshot *snap;
+
+			memset(&latest, 0, sizeof(latest));
+			latest.kind = LAKE_DELTA_LATEST;
+			snap = lake_delta_acquire(dir, &latest, NULL);
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("Delta table \"%s\": version " INT64_FORMAT " does not exist: versions " INT64_FORMAT " to " INT64_FORMAT " can be read",
+							dir, spec.version, snap->earliest_version, snap->version)));
+		}
+	}
+	else if (!PG_ARGISNULL(2))
+	{
+		spec.kind = LAKE_DELTA_TIMESTAMP;
+		spec.timestamp = PG_GETARG_TIMESTAMPTZ(2);
+	}
+	else
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("lakehouse.as_of needs a version or a timestamp"),
+				 errhint("Call lakehouse.as_of(NULL::schema.table, version => 3) or lakehouse.as_of(NULL::schema.table, \"timestamp\" => '2024-01-01 00:00+00').")));
+
+	return lake_rows_at(fcinfo, relid, &spec);
+}
+
+/*
+ * lakehouse.table_changes(rel anyelement, from_version bigint, to_version
+ * bigint DEFAULT NULL) RETURNS SETOF anyelement: the rows that versions
+ * from_version..to_version (NULL: the latest) appended to the table, as
+ * Databricks' table_changes for inserts: the data files those commits
+ * added with dataChange, whatever became of them later (OPTIMIZE's
+ * rewrites are not changes).  Updates and deletes are not reported.
+ */
+Datum
+lakehouse_table_changes(PG_FUNCTION_ARGS)
+{
+	Oid			argtype = get_fn_expr_argtype(fcinfo->flinfo, 0);
+	Oid			relid = OidIsValid(argtype) ? get_typ_typrelid(argtype) : InvalidOid;
+	LakeFdwOptions opts;
+	LakeDeltaSpec spec;
+
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("the first argument of lakehouse.table_changes must be the row type of a foreign table"),
+				 errhint("Pass NULL::schema.table.")));
+	(void) lake_delta_table_dir(relid, &opts);
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("lakehouse.table_changes needs the first version of the changes")));
+	memset(&spec, 0, sizeof(spec));
+	spec.kind = LAKE_DELTA_CHANGES;
+	spec.from_version = PG_GETARG_INT64(1);
+	spec.version = PG_ARGISNULL(2) ? -1 : PG_GETARG_INT64(2);
+	if (spec.from_version < 0 || (!PG_ARGISNULL(2) && spec.version < 0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("table versions are not negative")));
+	return lake_rows_at(fcinfo, relid, &spec);
 }

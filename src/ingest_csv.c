@@ -3,7 +3,13 @@
  *	  lakehouse.ingest_csv(target, path, delimiter, header, null_string,
  *	  source_timezone): every row of a CSV file into a Delta foreign table,
  *	  as part of the transaction's pending write of that table (one Delta
- *	  commit when the transaction commits, fdw/fdw_write.c).
+ *	  commit when the transaction commits, fdw/fdw_write.c); and
+ *	  lake_csv_ingest(), the same for C callers (include/lake_ingest.h).
+ *
+ * A file starting with the gzip magic (1f 8b) is read through zlib
+ * (gzread over a dup of its descriptor), any other with stdio as before:
+ * the bytes that reach the parser are the same.  A corrupt or truncated
+ * gzip stream is XX001 naming the file and zlib's message.
  *
  * The file is parsed with libcsv (quoted delimiters and line breaks, CRLF,
  * lenient about stray quotes), fed one physical line at a time so that
@@ -25,6 +31,18 @@
  * beyond the table's columns (by header name, or "_c<N>" with N the
  * 0-based field position), and "_line" (the line number); it is NULL for
  * rows that fitted.
+ *
+ * Lineage columns, like Auto Loader's file metadata: a column
+ * "_source_file" (text, varchar) gets the source name (the path unless the
+ * caller names it), "_source_line" (bigint, integer) the line the record
+ * starts on (the "_line" of _rescued_data), "_ingested_at" (timestamptz,
+ * timestamp: the UTC wall clock) the instant of the call, the same for
+ * every row.  Like _rescued_data they are never matched by a header name
+ * nor filled by position.
+ *
+ * With a header, a first record holding a NUL byte or invalid UTF-8 is
+ * refused as "not text" (a binary or otherwise compressed file), and the
+ * caller's required_columns must all be in it.
  */
 #include "postgres.h"
 
@@ -32,6 +50,8 @@
 #include <errno.h>
 #include <float.h>
 #include <math.h>
+#include <unistd.h>
+#include <zlib.h>
 
 #include "access/htup_details.h"
 #include "access/table.h"
@@ -53,9 +73,20 @@
 #include "utils/timestamp.h"
 
 #include "../fdw/lake_fdw.h"
+#include "lake_ingest.h"
 #include "lake_pg.h"
 
 #define LAKE_CSV_READ_BYTES (1024 * 1024)
+
+/* zlib's input buffer for a gzip file (its output buffer is twice that) */
+#define LAKE_CSV_GZ_BUFFER (128 * 1024)
+
+/* the largest field libcsv may gather (as rowbuf: a field is copied there) */
+#define LAKE_CSV_MAX_FIELD ((size_t) (MaxAllocSize / 2))
+
+/* the header's fields shown in the detail of a missing required column */
+#define LAKE_CSV_DETAIL_FIELDS 20
+#define LAKE_CSV_DETAIL_NAME_BYTES 64
 
 #define LAKE_UNIX_TO_PG_DAYS	((int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE))
 #define LAKE_UNIX_TO_PG_USECS	(LAKE_UNIX_TO_PG_DAYS * USECS_PER_DAY)
@@ -75,6 +106,12 @@ typedef struct LakeCsvState
 	const LakeWriteColumn *cols;	/* per Delta column (borrowed from wt) */
 	int			ncols;
 	int			rescue_col;		/* Delta column of _rescued_data, or -1 */
+	int			source_file_col;	/* Delta column of _source_file, or -1 */
+	int			source_line_col;	/* Delta column of _source_line, or -1 */
+	int			ingested_at_col;	/* Delta column of _ingested_at, or -1 */
+	const char *const *required;	/* names the header must have (borrowed), or NULL */
+	FILE	   *file;			/* the file, when read as it is */
+	gzFile		gz;				/* the file, when gzip-compressed (owns a dup of its fd) */
 	char		delimiter;		/* the field delimiter */
 	bool		header;			/* the first record names the columns */
 	bool		header_done;
@@ -107,12 +144,19 @@ typedef struct LakeCsvState
 PG_FUNCTION_INFO_V1(lakehouse_ingest_csv);
 
 /* helpers */
+static void lake_csv_check_target(Oid relid);
+static void lake_csv_check_delimiter(const char *delimiter);
+static void lake_csv_open(LakeCsvState *st);
+static size_t lake_csv_read(LakeCsvState *st, char *buf, size_t len);
+static void lake_csv_close(LakeCsvState *st);
+static void *lake_csv_realloc(void *ptr, size_t size);
 static void lake_csv_field_cb(void *s, size_t len, void *data);
 static void lake_csv_row_cb(int c, void *data);
 static void lake_csv_grow_fields(LakeCsvState *st);
 static void lake_csv_plain_line(LakeCsvState *st, const char *line, size_t len);
 static bool lake_csv_double(const char *s, double *out);
 static void lake_csv_header(LakeCsvState *st);
+static void lake_csv_header_required(LakeCsvState *st);
 static void lake_csv_row(LakeCsvState *st);
 static bool lake_csv_parse(LakeCsvState *st, const LakeWriteColumn *wc, char *s, int len,
 						   ParquetValue *pv, const char **reason);
@@ -137,19 +181,8 @@ lakehouse_ingest_csv(PG_FUNCTION_ARGS)
 	Oid			relid = PG_GETARG_OID(0);
 	char	   *path = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	char	   *delimiter = text_to_cstring(PG_GETARG_TEXT_PP(2));
-	bool		header = PG_GETARG_BOOL(3);
-	char	   *null_string = text_to_cstring(PG_GETARG_TEXT_PP(4));
-	char	   *tzname = text_to_cstring(PG_GETARG_TEXT_PP(5));
-	LakeCsvState st;
-	Relation	rel;
+	LakeCsvOptions opts;
 	AclResult	aclresult;
-	struct csv_parser parser;
-	FILE	   *file;
-	char	   *buf;
-	bool		first = true;
-	int			i;
-	ErrorContextCallback errcallback;
-	pg_tz	   *saved_tz;
 
 	/* like COPY FROM a file */
 	if (!has_privs_of_role(GetUserId(), ROLE_PG_READ_SERVER_FILES))
@@ -161,19 +194,60 @@ lakehouse_ingest_csv(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_NAME),
 				 errmsg("relative path not allowed for ingest_csv: \"%s\"", path)));
-	if (strlen(delimiter) != 1 || delimiter[0] == '"' || delimiter[0] == '\n' || delimiter[0] == '\r')
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid delimiter \"%s\"", delimiter),
-				 errdetail("The delimiter must be one single-byte character other than a quote or a line break.")));
-	if (!lake_fdw_is_lake_table(relid))
-		ereport(ERROR,
-				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("\"%s\" is not a foreign table of iot_lakehouse_fdw",
-						get_rel_name(relid) != NULL ? get_rel_name(relid) : "?")));
+	lake_csv_check_delimiter(delimiter);
+	lake_csv_check_target(relid);
 	aclresult = pg_class_aclcheck(relid, GetUserId(), ACL_INSERT);
 	if (aclresult != ACLCHECK_OK)
 		aclcheck_error(aclresult, OBJECT_FOREIGN_TABLE, get_rel_name(relid));
+
+	lake_csv_options_init(&opts);
+	opts.delimiter = delimiter[0];
+	opts.header = PG_GETARG_BOOL(3);
+	opts.null_string = text_to_cstring(PG_GETARG_TEXT_PP(4));
+	opts.source_timezone = text_to_cstring(PG_GETARG_TEXT_PP(5));
+	PG_RETURN_INT64(lake_csv_ingest(relid, path, &opts));
+}
+
+/* ---------------------------------------------------------- the C API */
+
+void
+lake_csv_options_init(LakeCsvOptions *opts)
+{
+	memset(opts, 0, sizeof(LakeCsvOptions));
+	opts->delimiter = ',';
+	opts->header = true;
+	opts->null_string = "";
+	opts->source_timezone = "UTC";
+	opts->source_name = NULL;
+	opts->ingested_at = 0;
+	opts->required_columns = NULL;
+}
+
+int64
+lake_csv_ingest(Oid relid, const char *path, const LakeCsvOptions *opts)
+{
+	LakeCsvState st;
+	Relation	rel;
+	TupleDesc	tupdesc;
+	struct csv_parser parser;
+	char	   *buf;
+	char		delimiter[2];
+	const char *tzname = opts->source_timezone != NULL ? opts->source_timezone : "UTC";
+	TimestampTz ingested_at;
+	bool		first = true;
+	int			i;
+	ErrorContextCallback errcallback;
+	pg_tz	   *saved_tz;
+
+	/* the SQL function's checks, bar the roles: cheap, and a C caller may pass anything */
+	if (!is_absolute_path(path))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_NAME),
+				 errmsg("relative path not allowed for ingest_csv: \"%s\"", path)));
+	delimiter[0] = opts->delimiter;
+	delimiter[1] = '\0';
+	lake_csv_check_delimiter(delimiter);
+	lake_csv_check_target(relid);
 
 	memset(&st, 0, sizeof(st));
 	st.source_tz = pg_tzset(tzname);
@@ -191,28 +265,53 @@ lakehouse_ingest_csv(PG_FUNCTION_ARGS)
 			st.source_offset = (int) -gmtoff;
 		}
 	}
+	ingested_at = opts->ingested_at != 0 ? opts->ingested_at : GetCurrentTimestamp();
+	if (TIMESTAMP_NOT_FINITE(ingested_at))
+		elog(ERROR, "ingested_at of an ingest must be finite");
 
 	rel = table_open(relid, RowExclusiveLock);
+	tupdesc = RelationGetDescr(rel);
 	st.wt = lake_write_table(rel);
 	st.path = path;
-	st.header = header;
-	st.delimiter = delimiter[0];
-	st.null_string = null_string;
+	st.header = opts->header;
+	st.delimiter = opts->delimiter;
+	st.null_string = opts->null_string != NULL ? opts->null_string : "";
+	st.required = opts->header ? opts->required_columns : NULL;
 	st.cols = lake_write_columns(st.wt, &st.ncols);
 	st.rescue_col = -1;
+	st.source_file_col = -1;
+	st.source_line_col = -1;
+	st.ingested_at_col = -1;
 	for (i = 0; i < st.ncols; i++)
 	{
 		const LakeWriteColumn *wc = &st.cols[i];
+		const char *attname;
+		DeltaTypeKind kind = wc->col->kind;
 
-		if (wc->attnum != 0 &&
-			strcmp(NameStr(TupleDescAttr(RelationGetDescr(rel), wc->attnum - 1)->attname), "_rescued_data") == 0 &&
+		if (wc->attnum == 0)
+			continue;
+		attname = NameStr(TupleDescAttr(tupdesc, wc->attnum - 1)->attname);
+		if (strcmp(attname, "_rescued_data") == 0 &&
 			(wc->typid == TEXTOID || wc->typid == VARCHAROID || wc->typid == JSONBOID))
 			st.rescue_col = i;
+		else if (strcmp(attname, "_source_file") == 0 && kind == DELTA_TYPE_STRING &&
+				 (wc->typid == TEXTOID || wc->typid == VARCHAROID))
+			st.source_file_col = i;
+		else if (strcmp(attname, "_source_line") == 0 &&
+				 (kind == DELTA_TYPE_LONG || kind == DELTA_TYPE_INTEGER) &&
+				 (wc->typid == INT8OID || wc->typid == INT4OID))
+			st.source_line_col = i;
+		else if (strcmp(attname, "_ingested_at") == 0 &&
+				 (kind == DELTA_TYPE_TIMESTAMP || kind == DELTA_TYPE_TIMESTAMP_NTZ) &&
+				 (wc->typid == TIMESTAMPTZOID || wc->typid == TIMESTAMPOID))
+			st.ingested_at_col = i;
 	}
 
-	/* without a header, fields go to the columns in order (not _rescued_data) */
+	/*
+	 * Without a header, fields go to the columns in order (not
+	 * _rescued_data nor the lineage columns, which ingest_csv fills).
+	 */
 	{
-		TupleDesc	tupdesc = RelationGetDescr(rel);
 		int			n = 0;
 
 		st.targets = palloc0(sizeof(LakeCsvTarget) * Max(tupdesc->natts, 1));
@@ -225,7 +324,8 @@ lakehouse_ingest_csv(PG_FUNCTION_ARGS)
 				continue;
 			for (k = 0; k < st.ncols; k++)
 			{
-				if (st.cols[k].attnum == att->attnum && k != st.rescue_col)
+				if (st.cols[k].attnum == att->attnum && k != st.rescue_col &&
+					k != st.source_file_col && k != st.source_line_col && k != st.ingested_at_col)
 				{
 					st.targets[n].col = k;
 					st.targets[n].name = pstrdup(NameStr(att->attname));
@@ -241,6 +341,19 @@ lakehouse_ingest_csv(PG_FUNCTION_ARGS)
 	st.values = palloc0(sizeof(ParquetValue) * Max(st.ncols, 1));
 	st.nulls = palloc0(sizeof(bool) * Max(st.ncols, 1));
 	st.supplied = palloc0(sizeof(bool) * Max(st.ncols, 1));
+
+	/* the lineage values are the same in every row (lake_csv_row sets their nulls) */
+	if (st.source_file_col >= 0)
+	{
+		const char *name = opts->source_name != NULL ? opts->source_name : path;
+		char	   *utf8 = pg_server_to_any(name, strlen(name), PG_UTF8);
+
+		st.values[st.source_file_col].bytes.ptr = (const uint8_t *) utf8;
+		st.values[st.source_file_col].bytes.len = strlen(utf8);
+	}
+	if (st.ingested_at_col >= 0)
+		st.values[st.ingested_at_col].i64 = ingested_at + LAKE_UNIX_TO_PG_USECS;
+
 	initStringInfo(&st.rowbuf);
 	st.fields_cap = 64;
 	st.field_off = palloc(sizeof(int) * st.fields_cap);
@@ -249,21 +362,26 @@ lakehouse_ingest_csv(PG_FUNCTION_ARGS)
 									  ALLOCSET_DEFAULT_SIZES);
 	st.line = 1;
 	st.record_line = 1;
-
-	file = AllocateFile(path, PG_BINARY_R);
-	if (file == NULL)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not open file \"%s\" for reading: %m", path)));
 	buf = palloc(LAKE_CSV_READ_BYTES);
 
 	if (csv_init(&parser, CSV_APPEND_NULL | CSV_EMPTY_IS_NULL) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_OUT_OF_MEMORY),
 				 errmsg("out of memory")));
-	csv_set_delim(&parser, (unsigned char) delimiter[0]);
+	csv_set_delim(&parser, (unsigned char) st.delimiter);
 	/* keep blanks around unquoted fields, as COPY does */
 	csv_set_space_func(&parser, lake_csv_no_space);
+	/* grow a long field's buffer by 1 MB steps, not libcsv's 128 bytes */
+	csv_set_blk_size(&parser, 1024 * 1024);
+	/* a field of more than LAKE_CSV_MAX_FIELD bytes is refused, not gathered */
+	csv_set_realloc_func(&parser, lake_csv_realloc);
+
+	/* (closed at abort by fd.c; the gzip stream over it by PG_FINALLY) */
+	st.file = AllocateFile(path, PG_BINARY_R);
+	if (st.file == NULL)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not open file \"%s\" for reading: %m", path)));
 
 	errcallback.callback = lake_csv_error_callback;
 	errcallback.arg = &st;
@@ -280,17 +398,14 @@ lakehouse_ingest_csv(PG_FUNCTION_ARGS)
 	{
 		size_t		carry = 0;	/* bytes of an unfinished line at the start of buf */
 
+		lake_csv_open(&st);
 		for (;;)
 		{
-			size_t		n = fread(buf + carry, 1, LAKE_CSV_READ_BYTES - carry, file);
+			size_t		n = lake_csv_read(&st, buf + carry, LAKE_CSV_READ_BYTES - carry);
 			size_t		avail = carry + n;
 			size_t		pos = 0;
 			bool		eof = (n == 0);
 
-			if (n == 0 && ferror(file))
-				ereport(ERROR,
-						(errcode_for_file_access(),
-						 errmsg("could not read file \"%s\": %m", path)));
 			if (first && avail >= 3 && (uint8) buf[0] == 0xEF && (uint8) buf[1] == 0xBB &&
 				(uint8) buf[2] == 0xBF)
 				pos = 3;
@@ -311,6 +426,17 @@ lakehouse_ingest_csv(PG_FUNCTION_ARGS)
 				}
 				else
 					len = (size_t) (nl - (buf + pos)) + 1;
+
+				/*
+				 * The header's lines: a NUL byte is a binary file, refused
+				 * before libcsv gathers it (lake_csv_header checks the rest).
+				 */
+				if (st.header && !st.header_done && memchr(buf + pos, '\0', len) != NULL)
+					ereport(ERROR,
+							(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
+							 errmsg("file \"%s\" is not a CSV file: its header is not text", path),
+							 errdetail("Line " INT64_FORMAT " holds a NUL byte.", st.line),
+							 errhint("Only CSV files, plain or compressed with gzip, can be ingested.")));
 
 				/* libcsv between records: the next record starts on this line */
 				if (parser.pstate == 0)
@@ -341,10 +467,21 @@ lakehouse_ingest_csv(PG_FUNCTION_ARGS)
 					}
 				}
 				if (csv_parse(&parser, buf + pos, len, lake_csv_field_cb, lake_csv_row_cb, &st) != len)
+				{
+					int			cerr = csv_error(&parser);
+
+					if ((cerr == CSV_ENOMEM || cerr == CSV_ETOOBIG) &&
+						parser.entry_size + parser.blk_size > LAKE_CSV_MAX_FIELD)
+						ereport(ERROR,
+								(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+								 errmsg("line " INT64_FORMAT " of file \"%s\" is too long",
+										st.record_line, path),
+								 errdetail("A field may hold at most %zu bytes.", LAKE_CSV_MAX_FIELD)));
 					ereport(ERROR,
 							(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
 							 errmsg("could not parse line " INT64_FORMAT " of file \"%s\": %s",
-									st.line, path, csv_strerror(csv_error(&parser)))));
+									st.line, path, csv_strerror(cerr))));
+				}
 				pos += len;
 				if (nl != NULL)
 					st.line++;
@@ -375,13 +512,160 @@ lakehouse_ingest_csv(PG_FUNCTION_ARGS)
 	{
 		session_timezone = saved_tz;
 		csv_free(&parser);
-		FreeFile(file);
+		lake_csv_close(&st);
 	}
 	PG_END_TRY();
 	error_context_stack = errcallback.previous;
 
 	MemoryContextDelete(st.rowcxt);
-	PG_RETURN_INT64(st.rows);
+	pfree(buf);
+	return st.rows;
+}
+
+/* The target must be a foreign table of iot_lakehouse_fdw. */
+static void
+lake_csv_check_target(Oid relid)
+{
+	if (!lake_fdw_is_lake_table(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is not a foreign table of iot_lakehouse_fdw",
+						get_rel_name(relid) != NULL ? get_rel_name(relid) : "?")));
+}
+
+static void
+lake_csv_check_delimiter(const char *delimiter)
+{
+	if (strlen(delimiter) != 1 || delimiter[0] == '"' || delimiter[0] == '\n' || delimiter[0] == '\r')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid delimiter \"%s\"", delimiter),
+				 errdetail("The delimiter must be one single-byte character other than a quote or a line break.")));
+}
+
+/* ----------------------------------------------------------- the file */
+
+/*
+ * st->file (opened, nothing read yet) starts with the gzip magic: read it
+ * through zlib, over a dup of its descriptor that the gzFile owns (an
+ * external FD to fd.c).  A file whose first bytes cannot be read with
+ * pread (a pipe) is read as it is.
+ */
+static void
+lake_csv_open(LakeCsvState *st)
+{
+	unsigned char magic[2];
+	int			fd;
+
+	if (pread(fileno(st->file), magic, 2, 0) != 2 || magic[0] != 0x1f || magic[1] != 0x8b)
+		return;
+
+	ReserveExternalFD();
+	fd = dup(fileno(st->file));
+	if (fd < 0)
+	{
+		int			save_errno = errno;
+
+		ReleaseExternalFD();
+		errno = save_errno;
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not duplicate the descriptor of file \"%s\": %m", st->path)));
+	}
+	st->gz = gzdopen(fd, "rb");
+	if (st->gz == NULL)
+	{
+		close(fd);
+		ReleaseExternalFD();
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory"),
+				 errdetail("Could not start decompressing file \"%s\".", st->path)));
+	}
+	/* before the first read; zlib allocates twice this for its output */
+	if (gzbuffer(st->gz, LAKE_CSV_GZ_BUFFER) != 0)
+		elog(ERROR, "could not set the gzip buffer size of file \"%s\"", st->path);
+}
+
+/*
+ * Up to len bytes of the file (decompressed) into buf; 0 at its end.  A
+ * gzip stream that is corrupt or ends early is XX001 with zlib's message
+ * (without the "<fd:N>: " zlib puts before it).
+ */
+static size_t
+lake_csv_read(LakeCsvState *st, char *buf, size_t len)
+{
+	int			n;
+	int			zerr;
+	int			save_errno;
+	const char *msg;
+
+	if (st->gz == NULL)
+	{
+		size_t		got = fread(buf, 1, len, st->file);
+
+		if (got == 0 && ferror(st->file))
+			ereport(ERROR,
+					(errcode_for_file_access(),
+					 errmsg("could not read file \"%s\": %m", st->path)));
+		return got;
+	}
+
+	n = gzread(st->gz, buf, (unsigned) len);
+	save_errno = errno;
+	msg = gzerror(st->gz, &zerr);
+	if (n >= 0 && zerr == Z_OK)
+		return (size_t) n;
+
+	if (msg != NULL && strncmp(msg, "<fd:", 4) == 0 && strstr(msg, ">: ") != NULL)
+		msg = strstr(msg, ">: ") + 3;
+	if (msg == NULL || msg[0] == '\0')
+		msg = "unknown zlib error";
+	if (zerr == Z_ERRNO)
+	{
+		errno = save_errno;
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not read file \"%s\": %m", st->path)));
+	}
+	if (zerr == Z_MEM_ERROR)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory"),
+				 errdetail("Failed while decompressing file \"%s\".", st->path)));
+	ereport(ERROR,
+			(errcode(ERRCODE_DATA_CORRUPTED),
+			 errmsg("could not decompress file \"%s\": %s", st->path, msg),
+			 zerr == Z_BUF_ERROR ?
+			 errdetail("The file ends inside its gzip stream: it was cut short.") :
+			 errdetail("The gzip stream of the file is corrupt.")));
+	return 0;					/* keep the compiler quiet */
+}
+
+/* PG_FINALLY: the gzip stream (and its descriptor), then the file. */
+static void
+lake_csv_close(LakeCsvState *st)
+{
+	if (st->gz != NULL)
+	{
+		gzclose(st->gz);
+		st->gz = NULL;
+		ReleaseExternalFD();
+	}
+	if (st->file != NULL)
+	{
+		FreeFile(st->file);
+		st->file = NULL;
+	}
+}
+
+/* libcsv's allocator: malloc's, refusing a field larger than LAKE_CSV_MAX_FIELD. */
+static void *
+lake_csv_realloc(void *ptr, size_t size)
+{
+	if (size > LAKE_CSV_MAX_FIELD + 1)
+		return NULL;
+	return realloc(ptr, size);
 }
 
 /* Room for one more field of the current record. */
@@ -488,6 +772,20 @@ lake_csv_header(LakeCsvState *st)
 	int			nby = st->ntargets;
 	int			i;
 
+	/* text (no NUL byte: the caller has checked the raw lines), UTF-8 */
+	for (i = 0; i < st->nfields; i++)
+	{
+		if (st->field_off[i] >= 0 &&
+			!pg_verify_mbstr(PG_UTF8, st->rowbuf.data + st->field_off[i], st->field_len[i], true))
+			ereport(ERROR,
+					(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
+					 errmsg("file \"%s\" is not a CSV file: its header is not text", st->path),
+					 errdetail("Field %d of the header is not valid UTF-8.", i + 1),
+					 errhint("Only CSV files, plain or compressed with gzip, can be ingested.")));
+	}
+	if (st->required != NULL)
+		lake_csv_header_required(st);
+
 	st->targets = palloc0(sizeof(LakeCsvTarget) * Max(st->nfields, 1));
 	st->ntargets = st->nfields;
 	st->nexpected = st->nfields;
@@ -521,11 +819,23 @@ lake_csv_header(LakeCsvState *st)
 		if (found < 0)
 		{
 			if (st->rescue_col < 0)
+			{
+				const char *filled = NULL;	/* the lineage column it names */
+
+				if (st->source_file_col >= 0 && pg_strcasecmp(name, "_source_file") == 0)
+					filled = "_source_file";
+				else if (st->source_line_col >= 0 && pg_strcasecmp(name, "_source_line") == 0)
+					filled = "_source_line";
+				else if (st->ingested_at_col >= 0 && pg_strcasecmp(name, "_ingested_at") == 0)
+					filled = "_ingested_at";
 				ereport(ERROR,
 						(errcode(ERRCODE_UNDEFINED_COLUMN),
 						 errmsg("column \"%s\" of the header of file \"%s\" is not a column of the table",
 								name, st->path),
+						 filled != NULL ?
+						 errdetail("Column \"%s\" of the table is filled by ingest_csv, never from the file.", filled) : 0,
 						 errhint("Add the column to the table, or add a column \"_rescued_data\" of type text or jsonb to keep unknown columns there.")));
+			}
 			st->targets[i].col = -1;
 			continue;
 		}
@@ -540,6 +850,61 @@ lake_csv_header(LakeCsvState *st)
 		st->targets[i].col = by_position[found].col;
 	}
 	st->header_done = true;
+}
+
+/*
+ * The header must name every required column (case-insensitively): else
+ * 22P04, with the header's fields (the first LAKE_CSV_DETAIL_FIELDS, each
+ * cut at LAKE_CSV_DETAIL_NAME_BYTES) in the detail.  The header is valid
+ * UTF-8 here.
+ */
+static void
+lake_csv_header_required(LakeCsvState *st)
+{
+	const char *const *req;
+
+	for (req = st->required; *req != NULL; req++)
+	{
+		StringInfoData list;
+		int			i;
+
+		for (i = 0; i < st->nfields; i++)
+		{
+			if (st->field_off[i] >= 0 &&
+				pg_strcasecmp(st->rowbuf.data + st->field_off[i], *req) == 0)
+				break;
+		}
+		if (i < st->nfields)
+			continue;
+
+		initStringInfo(&list);
+		for (i = 0; i < st->nfields && i < LAKE_CSV_DETAIL_FIELDS; i++)
+		{
+			const char *name = st->field_off[i] < 0 ? "" : st->rowbuf.data + st->field_off[i];
+			int			len = st->field_off[i] < 0 ? 0 : st->field_len[i];
+
+			if (i > 0)
+				appendStringInfoString(&list, ", ");
+			appendStringInfoChar(&list, '"');
+			if (len > LAKE_CSV_DETAIL_NAME_BYTES)
+			{
+				len = pg_encoding_mbcliplen(PG_UTF8, name, len, LAKE_CSV_DETAIL_NAME_BYTES);
+				appendBinaryStringInfo(&list, name, len);
+				appendStringInfoString(&list, "...");
+			}
+			else
+				appendBinaryStringInfo(&list, name, len);
+			appendStringInfoChar(&list, '"');
+		}
+		if (st->nfields > LAKE_CSV_DETAIL_FIELDS)
+			appendStringInfo(&list, " and %d more", st->nfields - LAKE_CSV_DETAIL_FIELDS);
+		ereport(ERROR,
+				(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
+				 errmsg("file \"%s\" has no column \"%s\" in its header", st->path, *req),
+				 errdetail_plural("The header has %d field: %s.",
+								  "The header has %d fields: %s.",
+								  st->nfields, st->nfields, list.data)));
+	}
 }
 
 /* One record: parse its fields into the columns and write the row. */
@@ -560,6 +925,27 @@ lake_csv_row(LakeCsvState *st)
 		st->supplied[i] = false;
 	}
 	rescued.data = NULL;
+
+	/* the lineage columns (their values but the line were set once) */
+	if (st->source_file_col >= 0)
+		st->nulls[st->source_file_col] = false;
+	if (st->ingested_at_col >= 0)
+		st->nulls[st->ingested_at_col] = false;
+	if (st->source_line_col >= 0)
+	{
+		ParquetValue *pv = &st->values[st->source_line_col];
+
+		if (st->cols[st->source_line_col].col->kind == DELTA_TYPE_LONG)
+			pv->i64 = st->record_line;
+		else if (st->record_line <= PG_INT32_MAX)
+			pv->i32 = (int32) st->record_line;
+		else
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("line " INT64_FORMAT " of file \"%s\" is out of range for column \"_source_line\" of type integer",
+							st->record_line, st->path)));
+		st->nulls[st->source_line_col] = false;
+	}
 
 	if (st->nfields != st->nexpected && st->rescue_col < 0)
 		ereport(ERROR,

@@ -17,4 +17,6 @@ void
 _PG_init(void)
 {
 	lakehouse_guc_init();
+	lakehouse_copy_to_init();
+	lakehouse_pipeline_init();
 }

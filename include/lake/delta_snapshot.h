@@ -162,6 +162,19 @@ extern LakeStatus delta_snapshot_load_metadata(const LakeAllocator *a, const cha
 											   int64_t version, DeltaSnapshot **out, LakeError *err);
 extern void delta_snapshot_free(const LakeAllocator *a, DeltaSnapshot *snapshot);
 
+/*
+ * The changes of an append-only stream: a snapshot of to_version (-1: the
+ * latest; protocol, metadata, txns as delta_snapshot_load gives them)
+ * whose files are instead every data file that versions from_version to
+ * to_version added with dataChange true (rewrites such as OPTIMIZE are
+ * not changes; removes are ignored), sorted by path.  from_version past
+ * to_version gives no files.  A commit of the range that is no longer in
+ * the log is LAKE_ERROR_INVALID.
+ */
+extern LakeStatus delta_changes_load(const LakeAllocator *a, const char *table_dir,
+									 int64_t from_version, int64_t to_version,
+									 DeltaSnapshot **out, LakeError *err);
+
 /* True if dir holds a _delta_log directory. */
 extern bool delta_is_table(const char *dir);
 

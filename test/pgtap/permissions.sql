@@ -16,7 +16,7 @@ GRANT USAGE ON FOREIGN SERVER regress_lake TO regress_lake_user;
 
 \set dir :files/permissions
 \set mkdir 'mkdir -p ' :dir
-COPY (SELECT 1) TO PROGRAM :'mkdir';
+COPY (SELECT 1 WHERE false) TO PROGRAM :'mkdir';
 \set data :dir/data.parquet
 \set other :dir/other.parquet
 SELECT is(lakehouse.write_parquet('SELECT g AS id FROM generate_series(1, 3) g', :'data'), 3::bigint,

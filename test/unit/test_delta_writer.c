@@ -902,6 +902,111 @@ run_duckdb(void)
 			  ok, num_duck);
 }
 
+
+/* The records of the files delta_changes_load gives for from..to (-1 on error). */
+static int64_t
+changes_records(const char *dir, int64_t from, int64_t to, int *num_files, LakeError *err)
+{
+	DeltaSnapshot *s = NULL;
+	int64_t		n = 0;
+	int			i;
+
+	if (delta_changes_load(A, dir, from, to, &s, err) != LAKE_OK)
+		return -1;
+	for (i = 0; i < s->num_files; i++)
+		n += s->files[i].num_records;
+	*num_files = s->num_files;
+	delta_snapshot_free(A, s);
+	return n;
+}
+
+/*
+ * Streaming reads of an append-only table: the files a range of versions
+ * added with dataChange, also when a later commit removed them; an
+ * OPTIMIZE-like rewrite (dataChange false) is no change; a range whose
+ * commits were cleaned up is refused.
+ */
+static void
+test_changes(void)
+{
+	TestTable	t;
+	char		dir[400];
+	char		path[512];
+	LakeError	err;
+	DeltaSnapshot *s = NULL;
+	DeltaRemoveFile rm;
+	DeltaCommitRequest req;
+	DeltaNewFile copy;
+	LakeError	cperr;
+	int64_t		v;
+	int			nf = 0;
+
+	table_init(&t, false);
+	snprintf(dir, sizeof(dir), "%s/changes", tmpdir);
+	CHECK(append(dir, &t, true, 0, 10, NULL, 0, -1, NULL, 0, &err, NULL) == 0);
+	CHECK(append(dir, &t, false, 10, 20, NULL, 0, 0, "app", 1, &err, NULL) == 1);
+	CHECK(append(dir, &t, false, 30, 20, NULL, 0, 1, "app", 2, &err, NULL) == 2);
+
+	CHECK(changes_records(dir, 1, 2, &nf, &err) == 40);
+	CHECK(changes_records(dir, 0, -1, &nf, &err) == 50);
+	CHECK(changes_records(dir, 2, 2, &nf, &err) == 20);
+	CHECK(changes_records(dir, 3, -1, &nf, &err) == 0 && nf == 0);
+	CHECK(changes_records(dir, 2, 1, &nf, &err) == 0 && nf == 0);
+	CHECK(changes_records(dir, 0, 7, &nf, &err) == -1 && err.status == LAKE_ERROR_INVALID);
+	CHECK(changes_records(dir, -1, 2, &nf, &err) == -1 && err.status == LAKE_ERROR_INVALID);
+
+	/* v3: a rewrite of one of v1's files (removed, added again without dataChange) */
+	CHECK_OK(delta_snapshot_load(A, dir, 2, &s, &err), &err);
+	if (s == NULL || s->num_files == 0)
+		return;
+	memset(&rm, 0, sizeof(rm));
+	rm.path = s->files[0].path;
+	rm.data_change = false;
+	rm.size = s->files[0].size;
+	memset(&copy, 0, sizeof(copy));
+	snprintf(path, sizeof(path), "%s/%s", dir, s->files[0].local_path);
+	copy.path = "rewritten.parquet";
+	copy.size = s->files[0].size;
+	copy.num_records = s->files[0].num_records;
+	copy.stats_json = NULL;
+	{
+		char		cmd[1200];
+
+		snprintf(cmd, sizeof(cmd), "cp '%s' '%s/rewritten.parquet'", path, dir);
+		CHECK(system(cmd) == 0);
+	}
+	memset(&req, 0, sizeof(req));
+	req.read_version = 2;
+	req.adds = &copy;
+	req.num_adds = 1;
+	req.adds_data_change = false;
+	req.removes = &rm;
+	req.num_removes = 1;
+	req.operation = "OPTIMIZE";
+	req.engine_info = "iot_lakehouse/test";
+	req.table_metadata = &s->metadata;
+	CHECK_OK(delta_commit(A, dir, &req, &v, &cperr, &err), &err);
+	CHECK(v == 3);
+	delta_snapshot_free(A, s);
+	CHECK(changes_records(dir, 3, 3, &nf, &err) == 0 && nf == 0);
+	/* the removed file is still a change of its version */
+	CHECK(changes_records(dir, 0, 3, &nf, &err) == 50);
+	CHECK(changes_records(dir, 1, -1, &nf, &err) == 40);
+	/* the txn survives in the changes snapshot */
+	CHECK_OK(delta_changes_load(A, dir, 1, -1, &s, &err), &err);
+	CHECK(s != NULL && s->num_txns == 1 && s->txns[0].version == 2 && s->version == 3);
+	delta_snapshot_free(A, s);
+
+	/* commits cleaned up below a checkpoint: their changes cannot be read */
+	for (v = 4; v <= 10; v++)
+		CHECK(append(dir, &t, false, 100 + v, 2, NULL, 0, v - 1, NULL, 0, &err, NULL) == v);
+	snprintf(path, sizeof(path), "%s/_delta_log/00000000000000000001.json", dir);
+	CHECK(unlink(path) == 0);
+	CHECK(changes_records(dir, 1, 10, &nf, &err) == -1 && err.status == LAKE_ERROR_INVALID &&
+		  strstr(err.message, "version 1") != NULL);
+	CHECK(changes_records(dir, 9, 10, &nf, &err) == 4);
+}
+
 int
 main(void)
 {
@@ -921,6 +1026,7 @@ main(void)
 	test_partitioned();
 	test_conflicts();
 	test_concurrent();
+	test_changes();
 	run_duckdb();
 	if (unit_failed == 0 && getenv("KEEP_TMP") == NULL)
 	{

@@ -1818,14 +1818,10 @@ free_strings(const LakeAllocator *a, char **v, int n)
 	lake_free(a, v);
 }
 
-void
-delta_snapshot_free(const LakeAllocator *a, DeltaSnapshot *snap)
+/* Free the snapshot's files (the snapshot then has none). */
+static void
+snapshot_free_files(const LakeAllocator *a, DeltaSnapshot *snap)
 {
-	DeltaMetadata *m;
-
-	if (snap == NULL)
-		return;
-	m = &snap->metadata;
 	for (int i = 0; i < snap->num_files; i++)
 	{
 		lake_free(a, snap->files[i].path);
@@ -1834,6 +1830,19 @@ delta_snapshot_free(const LakeAllocator *a, DeltaSnapshot *snap)
 		lake_free(a, snap->files[i].stats);
 	}
 	lake_free(a, snap->files);
+	snap->files = NULL;
+	snap->num_files = 0;
+}
+
+void
+delta_snapshot_free(const LakeAllocator *a, DeltaSnapshot *snap)
+{
+	DeltaMetadata *m;
+
+	if (snap == NULL)
+		return;
+	m = &snap->metadata;
+	snapshot_free_files(a, snap);
 	for (int i = 0; i < snap->num_txns; i++)
 		lake_free(a, snap->txns[i].app_id);
 	lake_free(a, snap->txns);
@@ -1903,16 +1912,7 @@ delta_changes_load(const LakeAllocator *a, const char *table_dir, int64_t from_v
 							  (long long) from_version);
 	if ((st = snapshot_load(a, table_dir, to_version, false, &snap, err)) != LAKE_OK)
 		return st;
-	for (int i = 0; i < snap->num_files; i++)
-	{
-		lake_free(a, snap->files[i].path);
-		lake_free(a, snap->files[i].local_path);
-		lake_free(a, snap->files[i].partition_values);
-		lake_free(a, snap->files[i].stats);
-	}
-	lake_free(a, snap->files);
-	snap->files = NULL;
-	snap->num_files = 0;
+	snapshot_free_files(a, snap);
 	snap->num_records = 0;
 	if (from_version > snap->version)
 	{

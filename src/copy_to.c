@@ -59,6 +59,7 @@ static void copy_to_process_utility(PlannedStmt *pstmt, const char *queryString,
 static bool copy_to_wants_rewrite(Oid relid, char **nspname, char **relname);
 static bool copy_to_view_reads_lake(Relation view, List **visited);
 static bool copy_to_reads_lake_walker(Node *node, List **visited);
+static ResTarget *copy_to_target(List *fields);
 static PlannedStmt *copy_to_rewrite(PlannedStmt *pstmt, CopyStmt *stmt, char *nspname,
 									char *relname);
 
@@ -205,51 +206,40 @@ copy_to_reads_lake_walker(Node *node, List **visited)
  * in query form, built as DoCopy builds it for row-level security.  The
  * cached parse tree is left alone (it may be a plan cache's).
  */
+/* One entry of the SELECT list: a ColumnRef of fields (a name, or A_Star). */
+static ResTarget *
+copy_to_target(List *fields)
+{
+	ColumnRef  *cr = makeNode(ColumnRef);
+	ResTarget  *target = makeNode(ResTarget);
+
+	cr->fields = fields;
+	cr->location = -1;
+	target->name = NULL;
+	target->indirection = NIL;
+	target->val = (Node *) cr;
+	target->location = -1;
+	return target;
+}
+
 static PlannedStmt *
 copy_to_rewrite(PlannedStmt *pstmt, CopyStmt *stmt, char *nspname, char *relname)
 {
 	CopyStmt   *newstmt = copyObject(stmt);
 	PlannedStmt *newpstmt;
 	SelectStmt *select;
-	ColumnRef  *cr;
-	ResTarget  *target;
 	RangeVar   *from;
 	List	   *targetList = NIL;
 
 	if (newstmt->attlist == NIL)
-	{
-		/* SELECT * */
-		cr = makeNode(ColumnRef);
-		cr->fields = list_make1(makeNode(A_Star));
-		cr->location = -1;
-
-		target = makeNode(ResTarget);
-		target->name = NULL;
-		target->indirection = NIL;
-		target->val = (Node *) cr;
-		target->location = -1;
-
-		targetList = list_make1(target);
-	}
+		targetList = list_make1(copy_to_target(list_make1(makeNode(A_Star))));	/* SELECT * */
 	else
 	{
 		ListCell   *lc;
 
 		/* SELECT a, b: one ColumnRef per name (a String node) of the list */
 		foreach(lc, newstmt->attlist)
-		{
-			cr = makeNode(ColumnRef);
-			cr->fields = list_make1(lfirst(lc));
-			cr->location = -1;
-
-			target = makeNode(ResTarget);
-			target->name = NULL;
-			target->indirection = NIL;
-			target->val = (Node *) cr;
-			target->location = -1;
-
-			targetList = lappend(targetList, target);
-		}
+			targetList = lappend(targetList, copy_to_target(list_make1(lfirst(lc))));
 	}
 
 	/*

@@ -41,6 +41,7 @@ PG_FUNCTION_INFO_V1(lakehouse_table_changes);
 static char *lake_delta_table_dir(Oid relid, LakeFdwOptions *opts);
 static Datum lake_json_datum(const char *text, bool *isnull);
 static Datum lake_rows_at(FunctionCallInfo fcinfo, Oid relid, const LakeDeltaSpec *spec);
+static Oid	lake_rows_relid(FunctionCallInfo fcinfo, const char *fname);
 
 /* The directory of the Delta foreign table relid (an error for anything else). */
 static char *
@@ -129,6 +130,21 @@ lakehouse_history(PG_FUNCTION_ARGS)
 }
 
 
+/* The foreign table whose row type the first argument of fname is. */
+static Oid
+lake_rows_relid(FunctionCallInfo fcinfo, const char *fname)
+{
+	Oid			argtype = get_fn_expr_argtype(fcinfo->flinfo, 0);
+	Oid			relid = OidIsValid(argtype) ? get_typ_typrelid(argtype) : InvalidOid;
+
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("the first argument of lakehouse.%s must be the row type of a foreign table", fname),
+				 errhint("Pass NULL::schema.table.")));
+	return relid;
+}
+
 /*
  * The rows of relid read at spec, into the SRF's tuplestore: "SELECT * FROM
  * rel" through SPI while an override tells the scan which version (or
@@ -212,17 +228,11 @@ lake_rows_at(FunctionCallInfo fcinfo, Oid relid, const LakeDeltaSpec *spec)
 Datum
 lakehouse_as_of(PG_FUNCTION_ARGS)
 {
-	Oid			argtype = get_fn_expr_argtype(fcinfo->flinfo, 0);
-	Oid			relid = OidIsValid(argtype) ? get_typ_typrelid(argtype) : InvalidOid;
+	Oid			relid = lake_rows_relid(fcinfo, "as_of");
 	LakeFdwOptions opts;
 	LakeDeltaSpec spec;
 	const char *dir;
 
-	if (!OidIsValid(relid))
-		ereport(ERROR,
-				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("the first argument of lakehouse.as_of must be the row type of a foreign table"),
-				 errhint("Pass NULL::schema.table.")));
 	dir = lake_delta_table_dir(relid, &opts);
 
 	memset(&spec, 0, sizeof(spec));
@@ -273,16 +283,10 @@ lakehouse_as_of(PG_FUNCTION_ARGS)
 Datum
 lakehouse_table_changes(PG_FUNCTION_ARGS)
 {
-	Oid			argtype = get_fn_expr_argtype(fcinfo->flinfo, 0);
-	Oid			relid = OidIsValid(argtype) ? get_typ_typrelid(argtype) : InvalidOid;
+	Oid			relid = lake_rows_relid(fcinfo, "table_changes");
 	LakeFdwOptions opts;
 	LakeDeltaSpec spec;
 
-	if (!OidIsValid(relid))
-		ereport(ERROR,
-				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("the first argument of lakehouse.table_changes must be the row type of a foreign table"),
-				 errhint("Pass NULL::schema.table.")));
 	(void) lake_delta_table_dir(relid, &opts);
 	if (PG_ARGISNULL(1))
 		ereport(ERROR,

@@ -78,6 +78,7 @@ static void lake_delta_cache_new_statement(void);
 static void lake_delta_entry_free(LakeDeltaCacheEntry *entry);
 static void lake_delta_release(void *arg);
 static bool lake_delta_spec_equal(const LakeDeltaSpec *a, const LakeDeltaSpec *b);
+static void lake_delta_keep_only(DeltaSnapshot *snap, const char *const *paths, int num_paths);
 static TimestampTz lake_delta_parse_timestamptz(const char *text);
 static bool lake_delta_stat_bound(const LakePushdownQual *qual, const DeltaColumn *col, Oid coltype,
 								  const char *text, bool is_max, Datum *out);
@@ -157,7 +158,8 @@ lake_delta_spec_equal(const LakeDeltaSpec *a, const LakeDeltaSpec *b)
 		case LAKE_DELTA_LATEST:
 			return true;
 		case LAKE_DELTA_VERSION:
-			return a->version == b->version;
+			return a->version == b->version && a->only_paths == b->only_paths &&
+				a->num_only_paths == b->num_only_paths;
 		case LAKE_DELTA_TIMESTAMP:
 			return a->timestamp == b->timestamp;
 		case LAKE_DELTA_CHANGES:
@@ -211,6 +213,36 @@ lake_delta_release(void *arg)
 	entry->refcount--;
 	if (entry->refcount == 0 && !entry->cached)
 		lake_delta_entry_free(entry);
+}
+
+static int
+lake_delta_path_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *) a, *(const char *const *) b);
+}
+
+/* Keep only the snapshot's files named in paths (sorted); the rest are not read. */
+static void
+lake_delta_keep_only(DeltaSnapshot *snap, const char *const *paths, int num_paths)
+{
+	int			kept = 0;
+	int64		records = 0;
+	int			i;
+
+	for (i = 0; i < snap->num_files; i++)
+	{
+		const char *p = snap->files[i].path;
+
+		if (bsearch(&p, paths, num_paths, sizeof(char *), lake_delta_path_cmp) == NULL)
+			continue;
+		snap->files[kept++] = snap->files[i];
+		if (records >= 0 && snap->files[i].num_records >= 0)
+			records += snap->files[i].num_records;
+		else
+			records = -1;
+	}
+	snap->num_files = kept;
+	snap->num_records = records;
 }
 
 const DeltaSnapshot *
@@ -268,6 +300,8 @@ lake_delta_acquire(const char *dir, const LakeDeltaSpec *spec, MemoryContext own
 			MemoryContextDelete(cxt);
 			lake_delta_report(&err, dir);
 		}
+		if (spec->kind == LAKE_DELTA_VERSION && spec->only_paths != NULL)
+			lake_delta_keep_only(entry->snap, spec->only_paths, spec->num_only_paths);
 		entry->cached = true;
 		entry->next = lake_delta_cache;
 		lake_delta_cache = entry;

@@ -105,7 +105,13 @@ struct LakeWriteTable
 	char	   *operation;		/* "STREAMING UPDATE" */
 	char	   *operation_parameters;	/* JSON object text, or NULL */
 	bool		replace_partitions; /* remove the read version's files in written partitions */
+	bool		rewrite;		/* OPTIMIZE: adds without dataChange, removes given */
+	const DeltaRemoveFile *rewrite_removes;
+	int			rewrite_num_removes;
+	int64		rewrite_read_version;
 	int64		committed_version;	/* set by lake_write_commit_table; -1 none */
+	int			committed_files;	/* ... and the data files it added */
+	int64		committed_bytes;
 };
 
 /* rows per batch, and the bytes of its arena (written early when half full) */
@@ -635,6 +641,7 @@ lake_write_current_file(LakeWriteTable *wt)
 	delta_file_writer_options_init(&wopts);
 	wopts.parquet.row_group_rows = lakehouse_parquet_row_group_rows;
 	wopts.parquet.row_group_bytes = (uint64) lakehouse_parquet_row_group_size * 1024;
+	wopts.target_file_bytes = (uint64) lakehouse_target_file_size * 1024;
 	lake_pg_error_init(&err);
 	if (delta_file_writer_open(&wf->alloc, wt->dir, wt->md, &wopts, &wf->writer, &err) != LAKE_OK)
 	{
@@ -968,6 +975,15 @@ lake_write_commit_table(LakeWriteTable *wt)
 		req.blind_append = false;
 		req.table_metadata = wt->md;
 	}
+	if (wt->rewrite)
+	{
+		req.read_version = wt->rewrite_read_version;
+		req.blind_append = false;
+		req.adds_data_change = false;
+		req.removes = wt->rewrite_removes;
+		req.num_removes = wt->rewrite_num_removes;
+		req.table_metadata = wt->md;
+	}
 	req.txn_app_id = wt->txn_app_id;
 	req.txn_version = wt->txn_version;
 	req.operation = wt->operation != NULL ? wt->operation : "WRITE";
@@ -982,6 +998,9 @@ lake_write_commit_table(LakeWriteTable *wt)
 	if (delta_commit(&wt->alloc, wt->dir, &req, &version, &cp_err, &err) != LAKE_OK)
 		lake_delta_report(&err, wt->dir);
 	wt->committed_version = version;
+	wt->committed_files = num_adds;
+	for (i = 0; i < num_adds; i++)
+		wt->committed_bytes += adds[i].size;
 	lake_write_notify(wt, version, req.operation);
 	if (cp_err.status != LAKE_OK)
 		ereport(WARNING,
@@ -1090,6 +1109,32 @@ lake_write_set_replace_partitions(LakeWriteTable *wt)
 }
 
 int64
+lake_write_pending_rows(Oid relid)
+{
+	ListCell   *lc;
+
+	foreach(lc, lake_write_tables)
+	{
+		LakeWriteTable *wt = (LakeWriteTable *) lfirst(lc);
+
+		if (wt->relid == relid)
+			return wt->rows;
+	}
+	return -1;
+}
+
+void
+lake_write_set_rewrite(LakeWriteTable *wt, int64 read_version, const DeltaRemoveFile *removes,
+					   int num_removes, const char *operation, const char *parameters_json)
+{
+	lake_write_set_stream(wt, NULL, 0, operation, parameters_json);
+	wt->rewrite = true;
+	wt->rewrite_read_version = read_version;
+	wt->rewrite_removes = removes;
+	wt->rewrite_num_removes = num_removes;
+}
+
+int64
 lake_write_read_version(const LakeWriteTable *wt)
 {
 	return wt->create ? -1 : wt->read_version;
@@ -1098,10 +1143,20 @@ lake_write_read_version(const LakeWriteTable *wt)
 int64
 lake_write_commit_now(LakeWriteTable *wt)
 {
+	return lake_write_commit_now_files(wt, NULL, NULL);
+}
+
+int64
+lake_write_commit_now_files(LakeWriteTable *wt, int *num_files, int64 *bytes)
+{
 	int64		version;
 
 	lake_write_commit_table(wt);
 	version = wt->committed_version;
+	if (num_files != NULL)
+		*num_files = wt->committed_files;
+	if (bytes != NULL)
+		*bytes = wt->committed_bytes;
 	/* later scans of this statement read the new version */
 	lake_delta_forget(wt->dir);
 	/* committed: its files are the table's now, never to be removed */

@@ -23,6 +23,7 @@
 
 #include "datatype/timestamp.h"
 #include "lake/delta_snapshot.h"
+#include "lake/delta_writer.h"
 #include "lake/parquet_reader.h"
 #include "lake/parquet_value.h"
 
@@ -249,6 +250,9 @@ typedef struct LakeDeltaSpec
 	int64		version;		/* LAKE_DELTA_VERSION; LAKE_DELTA_CHANGES: the last (-1 latest) */
 	TimestampTz timestamp;		/* LAKE_DELTA_TIMESTAMP */
 	int64		from_version;	/* LAKE_DELTA_CHANGES: the first */
+	/* LAKE_DELTA_VERSION: read only these of its files (paths as in the log, sorted), unless NULL */
+	const char *const *only_paths;
+	int			num_only_paths;
 } LakeDeltaSpec;
 
 /*
@@ -463,6 +467,17 @@ extern void lake_write_set_stream(LakeWriteTable *wt, const char *app_id, int64 
  */
 extern void lake_write_set_replace_partitions(LakeWriteTable *wt);
 
+/*
+ * A rewrite (OPTIMIZE): the commit adds the files written with dataChange
+ * false and removes removes (num_removes; borrowed until the commit), as
+ * a transaction that read read_version.  It is not a blind append, but it
+ * changes no data: only a concurrent commit that removed one of the same
+ * files conflicts with it, so appends go on meanwhile.
+ */
+extern void lake_write_set_rewrite(LakeWriteTable *wt, int64 read_version,
+								   const DeltaRemoveFile *removes, int num_removes,
+								   const char *operation, const char *parameters_json);
+
 /* The version the pending write read (-1: the table does not exist yet). */
 extern int64 lake_write_read_version(const LakeWriteTable *wt);
 
@@ -474,6 +489,11 @@ extern int64 lake_write_read_version(const LakeWriteTable *wt);
  * commit.
  */
 extern int64 lake_write_commit_now(LakeWriteTable *wt);
+/* The same, also saying how many data files (and bytes) the commit added. */
+extern int64 lake_write_commit_now_files(LakeWriteTable *wt, int *num_files, int64 *bytes);
+
+/* Rows of relid's pending write in this transaction, or -1 when it has none. */
+extern int64 lake_write_pending_rows(Oid relid);
 
 /* ---------------------------------------------------------- fdw_values.c */
 

@@ -16,6 +16,8 @@ extern int	lakehouse_scan_batch_rows;	/* rows decoded per batch by a scan */
 extern int	lakehouse_reader_memory_budget; /* kB one column reader may hold */
 extern int	lakehouse_parquet_row_group_rows;	/* write_parquet: rows per row group */
 extern int	lakehouse_parquet_row_group_size;	/* write_parquet: kB per row group */
+extern int	lakehouse_target_file_size; /* kB of a Delta data file written */
+extern int	lakehouse_optimize_interval;	/* s between the worker's OPTIMIZE runs (0 never) */
 extern char *lakehouse_as_of_timestamp; /* '' or the instant every Delta table is read as of */
 
 /* the streaming pipeline (worker/) */

@@ -190,3 +190,32 @@ GRANT SELECT ON lakehouse.pipeline_status TO pg_monitor, pg_read_server_files;
 
 COMMENT ON VIEW lakehouse.pipeline_status IS
 	'per stage of the pipeline: versions, what is pending, counters since start, last run and error';
+
+/* ---------------------------------------------------------- maintenance */
+
+/* the Z-order key of coordinates in [0, 1] (bits interleaved); NULL counts as 1 */
+CREATE FUNCTION lakehouse.zorder_key(coords pg_catalog.float8[])
+RETURNS pg_catalog.int8
+AS 'MODULE_PATHNAME', 'lakehouse_zorder_key'
+LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION lakehouse.zorder_key(pg_catalog.float8[]) IS
+	'Z-order (Morton) key of coordinates in [0, 1]';
+
+/*
+ * OPTIMIZE: compacts small files into files of about
+ * lakehouse.target_file_size, or with zorder_by rewrites every file in
+ * scope in Z-order of those columns; "where" selects partitions.  One
+ * commit (OPTIMIZE, dataChange false) that concurrent appends do not
+ * conflict with.  Needs ownership of the table and pg_write_server_files.
+ */
+CREATE FUNCTION lakehouse.optimize(target pg_catalog.regclass, zorder_by pg_catalog.text[] DEFAULT NULL,
+								   "where" pg_catalog.text DEFAULT NULL)
+RETURNS TABLE (version pg_catalog.int8, files_removed pg_catalog.int8, files_added pg_catalog.int8,
+			   bytes_removed pg_catalog.int8, bytes_added pg_catalog.int8, rows pg_catalog.int8,
+			   partitions pg_catalog.int8)
+AS 'MODULE_PATHNAME', 'lakehouse_optimize'
+LANGUAGE C CALLED ON NULL INPUT VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION lakehouse.optimize(pg_catalog.regclass, pg_catalog.text[], pg_catalog.text) IS
+	'compact a Delta table''s small files, or rewrite it in Z-order';

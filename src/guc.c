@@ -18,6 +18,8 @@ int			lakehouse_scan_batch_rows = 8192;
 int			lakehouse_reader_memory_budget = 256 * 1024;
 int			lakehouse_parquet_row_group_rows = 1024 * 1024;
 int			lakehouse_parquet_row_group_size = 128 * 1024;
+int			lakehouse_target_file_size = 128 * 1024;
+int			lakehouse_optimize_interval = 0;
 char	   *lakehouse_as_of_timestamp = NULL;
 
 /* the streaming pipeline (worker/) */
@@ -139,6 +141,14 @@ lakehouse_guc_init(void)
 							PGC_USERSET, GUC_UNIT_KB,
 							NULL, NULL, NULL);
 
+	DefineCustomIntVariable("lakehouse.target_file_size",
+							"Size at which a Delta data file being written is closed and the next one begun.",
+							"Writes, and OPTIMIZE's rewrites, cut their output into files of about this size.",
+							&lakehouse_target_file_size,
+							128 * 1024, 8, INT_MAX / 2,
+							PGC_USERSET, GUC_UNIT_KB,
+							NULL, NULL, NULL);
+
 	DefineCustomStringVariable("lakehouse.as_of_timestamp",
 							   "Reads every Delta table as of this instant.",
 							   "Each Delta table is read at its latest commit at or before the "
@@ -212,6 +222,14 @@ lakehouse_guc_init(void)
 							&lakehouse_refresh_interval,
 							0, 0, 24 * 3600 * 1000,
 							PGC_SIGHUP, GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("lakehouse.optimize_interval",
+							"Time between two OPTIMIZE runs of Silver and Gold by the pipeline worker.",
+							"0 never optimizes them (pg_cron can run lakehouse.optimize() instead).",
+							&lakehouse_optimize_interval,
+							0, 0, 366 * 24 * 3600,
+							PGC_SIGHUP, GUC_UNIT_S,
 							NULL, NULL, NULL);
 
 	DefineCustomRealVariable("lakehouse.temperature_min",

@@ -36,6 +36,7 @@
 #include "utils/timestamp.h"
 
 #include "iot_lakehouse.h"
+#include "lake_maintenance.h"
 #include "pipeline.h"
 
 /* the longest back-off after errors */
@@ -44,6 +45,7 @@
 PGDLLEXPORT void lakehouse_pipeline_worker_main(Datum main_arg);
 
 static bool worker_run_stage(PipelineStage stage, MemoryContext loop_cxt, PipelineRunResult *r);
+static bool worker_optimize(MemoryContext loop_cxt);
 static void worker_watch(int *fd, char **watched, ino_t *watched_ino);
 static bool worker_drain(int fd, const char *dir);
 static void worker_exit(int code, Datum arg);
@@ -90,6 +92,56 @@ worker_run_stage(PipelineStage stage, MemoryContext loop_cxt, PipelineRunResult 
 		/* nothing to do until CREATE EXTENSION has run in this database */
 		if (OidIsValid(get_extension_oid("iot_lakehouse", true)))
 			pipeline_run_stage(stage, r);
+		PopActiveSnapshot();
+		CommitTransactionCommand();
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(loop_cxt);
+		EmitErrorReport();
+		FlushErrorState();
+		AbortCurrentTransaction();
+		ok = false;
+	}
+	PG_END_TRY();
+	pgstat_report_stat(false);
+	pgstat_report_activity(STATE_IDLE, NULL);
+	return ok;
+}
+
+/*
+ * lakehouse.optimize_interval: compact the small files the stream left in
+ * Silver and Gold, in Z-order of (sensor_id, timestamp) and (sensor_id,
+ * hour), in a transaction of its own.  False after an error (logged).
+ */
+static bool
+worker_optimize(MemoryContext loop_cxt)
+{
+	volatile bool ok = true;
+
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	pgstat_report_activity(STATE_RUNNING, "optimize");
+	PG_TRY();
+	{
+		if (OidIsValid(get_extension_oid("iot_lakehouse", true)))
+		{
+			PipelineTables t;
+			LakeOptimizeResult rs,
+						rg;
+
+			pipeline_tables_lookup(&t);
+			lake_optimize(t.silver, list_make2(makeString("sensor_id"), makeString("timestamp")),
+						  NULL, true, &rs);
+			lake_optimize(t.gold, list_make2(makeString("sensor_id"), makeString("hour")),
+						  NULL, true, &rg);
+			if (rs.version >= 0 || rg.version >= 0)
+				ereport(LOG,
+						(errmsg("iot_lakehouse pipeline optimized Silver (%lld files into %lld) and Gold (%lld files into %lld)",
+								(long long) rs.files_removed, (long long) rs.files_added,
+								(long long) rg.files_removed, (long long) rg.files_added)));
+		}
 		PopActiveSnapshot();
 		CommitTransactionCommand();
 	}
@@ -188,6 +240,7 @@ lakehouse_pipeline_worker_main(Datum main_arg)
 	char	   *watched = NULL;
 	ino_t		watched_ino = 0;
 	TimestampTz last_refresh[PIPELINE_NUM_STAGES] = {0};
+	TimestampTz last_optimize = GetCurrentTimestamp();
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, SignalHandlerForShutdownRequest);
@@ -249,6 +302,14 @@ lakehouse_pipeline_worker_main(Datum main_arg)
 				/* a full batch may have left files behind: look again at once */
 				if (s == PIPELINE_BRONZE && r.committed)
 					more = true;
+			}
+			if (lakehouse_optimize_interval > 0 && !ShutdownRequestPending &&
+				TimestampDifferenceExceeds(last_optimize, GetCurrentTimestamp(),
+										   lakehouse_optimize_interval * 1000))
+			{
+				last_optimize = GetCurrentTimestamp();
+				if (!worker_optimize(loop_cxt))
+					failed = true;
 			}
 			if (failed)
 			{

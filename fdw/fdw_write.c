@@ -49,7 +49,6 @@
 #include "lake_fdw.h"
 #include "lake_pg.h"
 
-#define LAKE_ENGINE_INFO "iot_lakehouse/0.2.0"
 
 /* The files one subtransaction wrote to one table. */
 typedef struct LakeWriteFile
@@ -1071,14 +1070,22 @@ lake_write_partition_removes(LakeWriteTable *wt, const DeltaNewFile *adds, int n
 static void
 lake_write_notify(LakeWriteTable *wt, int64 version, const char *operation)
 {
+	lake_write_notify_commit(wt->relid, version, wt->rows, operation);
+}
+
+void
+lake_write_notify_commit(Oid relid, int64 version, int64 rows, const char *operation)
+{
 	StringInfoData payload;
-	char	   *nspname = get_namespace_name(get_rel_namespace(wt->relid));
+	char	   *nspname = get_namespace_name(get_rel_namespace(relid));
+	char	   *relname = get_rel_name(relid);
 
 	initStringInfo(&payload);
 	appendStringInfoString(&payload, "{\"table\":");
-	lake_write_json_string(&payload, quote_qualified_identifier(nspname != NULL ? nspname : "", wt->relname));
+	lake_write_json_string(&payload, quote_qualified_identifier(nspname != NULL ? nspname : "",
+																relname != NULL ? relname : "?"));
 	appendStringInfo(&payload, ",\"version\":" INT64_FORMAT ",\"rows\":" INT64_FORMAT ",\"operation\":",
-					 version, wt->rows);
+					 version, rows);
 	lake_write_json_string(&payload, operation);
 	appendStringInfoChar(&payload, '}');
 	if (payload.len < NAMEDATALEN * 100)

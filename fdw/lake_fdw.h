@@ -416,6 +416,9 @@ typedef struct LakeWriteColumn
 	int			flba_len;		/* decimal with precision > 18: bytes of its FIXED_LEN_BYTE_ARRAY */
 } LakeWriteColumn;
 
+/* commitInfo.engineInfo of every commit the extension makes */
+#define LAKE_ENGINE_INFO "iot_lakehouse/0.2.0"
+
 typedef struct LakeWriteTable LakeWriteTable;
 
 /*
@@ -491,6 +494,9 @@ extern int64 lake_write_read_version(const LakeWriteTable *wt);
 extern int64 lake_write_commit_now(LakeWriteTable *wt);
 /* The same, also saying how many data files (and bytes) the commit added. */
 extern int64 lake_write_commit_now_files(LakeWriteTable *wt, int *num_files, int64 *bytes);
+
+/* NOTIFY lakehouse of a commit of relid made outside a pending write (RESTORE). */
+extern void lake_write_notify_commit(Oid relid, int64 version, int64 rows, const char *operation);
 
 /* Rows of relid's pending write in this transaction, or -1 when it has none. */
 extern int64 lake_write_pending_rows(Oid relid);

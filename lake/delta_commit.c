@@ -7,12 +7,14 @@
  *	  which fails when the version exists (put-if-absent); the loser reads
  *	  the commits that won, applies the conflict rules and retries at the
  *	  next version.  Table creation (version 0 with protocol and metaData),
- *	  the checkpoint trigger (delta.checkpointInterval), and the small JSON
- *	  text writer, UUIDs and clock the writer files share.
+ *	  the checkpoint trigger (delta.checkpointInterval) with the expired-log
+ *	  cleanup that follows a checkpoint, and the small JSON text writer,
+ *	  UUIDs and clock the writer files share.
  */
 #define _GNU_SOURCE
 #include "delta_internal.h"
 #include "delta_write_internal.h"
+#include "lake/delta_maintenance.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -1078,8 +1080,17 @@ delta_commit(const LakeAllocator *a, const char *table_dir, const DeltaCommitReq
 		if (md != NULL)
 		{
 			interval = delta_checkpoint_interval(md);
-			if (v % interval == 0)
-				delta_checkpoint_write(a, table_dir, v, checkpoint_err);
+			if (v % interval == 0 && delta_checkpoint_write(a, table_dir, v, checkpoint_err) == LAKE_OK)
+			{
+				int			removed;
+
+				/*
+				 * Expired log files go once a new checkpoint covers them
+				 * (delta.enableExpiredLogCleanup, delta.logRetentionDuration);
+				 * a failure is reported like the checkpoint's own.
+				 */
+				(void) delta_log_cleanup_auto(a, table_dir, md, delta_now_ms(), &removed, checkpoint_err);
+			}
 		}
 		if (snap)
 			delta_snapshot_free(a, snap);

@@ -70,9 +70,11 @@ struct DeltaReplay
 	/*
 	 * Changes mode (delta_changes_load): only adds with dataChange are kept,
 	 * removes are ignored: the files that commits added, whatever happened
-	 * to them later.
+	 * to them later.  all_adds: with changes_only, the adds without
+	 * dataChange too (DELTA_LOAD_ALL_ADDS: every file a commit wrote).
 	 */
 	bool		changes_only;
+	bool		all_adds;
 };
 
 static uint32_t
@@ -270,7 +272,7 @@ delta_replay_add_action(DeltaReplay *r, const DeltaAddAction *add, const DeltaWh
 
 	if (path == NULL)
 		return delta_where_error(err, LAKE_ERROR_CORRUPT, w, "add has no \"path\"");
-	if (r->changes_only && add->no_data_change)
+	if (r->changes_only && add->no_data_change && !r->all_adds)
 		return LAKE_OK;
 	if (add->path.escaped)
 	{
@@ -1529,7 +1531,8 @@ find_partition_value(const ReplayFile *f, const char *name, bool *found)
 }
 
 static LakeStatus
-build_files(const LakeAllocator *a, DeltaReplay *r, DeltaSnapshot *snap, bool allow_dv, LakeError *err)
+build_files(const LakeAllocator *a, DeltaReplay *r, DeltaSnapshot *snap, bool allow_dv, unsigned flags,
+			LakeError *err)
 {
 	DeltaMetadata *m = &snap->metadata;
 	size_t		n = 0;
@@ -1645,7 +1648,17 @@ build_files(const LakeAllocator *a, DeltaReplay *r, DeltaSnapshot *snap, bool al
 			}
 		}
 
-		if (f->stats != NULL)
+		/* the statistics text as the log holds it (a checkpoint's stats_parsed: that struct's text) */
+		if (f->stats != NULL && (flags & DELTA_LOAD_RAW_STATS) != 0)
+		{
+			df->stats_json = lake_strndup(a, f->stats, f->stats_len, err);
+			if (df->stats_json == NULL)
+			{
+				st = LAKE_ERROR_NOMEM;
+				break;
+			}
+		}
+		if (f->stats != NULL && (flags & DELTA_LOAD_SKIP_STATS) == 0)
 		{
 			StatsOut	so;
 
@@ -1694,7 +1707,7 @@ build_txns(const LakeAllocator *a, DeltaReplay *r, DeltaSnapshot *snap, LakeErro
 
 static LakeStatus
 snapshot_load(const LakeAllocator *a, const char *table_dir, int64_t version, bool allow_dv,
-			  DeltaSnapshot **out, LakeError *err)
+			  unsigned flags, DeltaSnapshot **out, LakeError *err)
 {
 	DeltaLogListing l;
 	const DeltaCheckpointRef *cp;
@@ -1792,7 +1805,7 @@ snapshot_load(const LakeAllocator *a, const char *table_dir, int64_t version, bo
 		goto done;
 	if ((st = build_metadata(a, r.metadata, &snap->metadata, err)) != LAKE_OK)
 		goto done;
-	if ((st = build_files(a, &r, snap, allow_dv, err)) != LAKE_OK)
+	if ((st = build_files(a, &r, snap, allow_dv, flags, err)) != LAKE_OK)
 		goto done;
 	st = build_txns(a, &r, snap, err);
 
@@ -1828,6 +1841,7 @@ snapshot_free_files(const LakeAllocator *a, DeltaSnapshot *snap)
 		lake_free(a, snap->files[i].local_path);
 		lake_free(a, snap->files[i].partition_values);
 		lake_free(a, snap->files[i].stats);
+		lake_free(a, snap->files[i].stats_json);
 	}
 	lake_free(a, snap->files);
 	snap->files = NULL;
@@ -1880,14 +1894,21 @@ LakeStatus
 delta_snapshot_load(const LakeAllocator *a, const char *table_dir, int64_t version,
 					DeltaSnapshot **out, LakeError *err)
 {
-	return snapshot_load(a, table_dir, version, false, out, err);
+	return snapshot_load(a, table_dir, version, false, 0, out, err);
+}
+
+LakeStatus
+delta_snapshot_load_ex(const LakeAllocator *a, const char *table_dir, int64_t version, unsigned flags,
+					   DeltaSnapshot **out, LakeError *err)
+{
+	return snapshot_load(a, table_dir, version, false, flags & ~(unsigned) DELTA_LOAD_ALL_ADDS, out, err);
 }
 
 LakeStatus
 delta_snapshot_load_metadata(const LakeAllocator *a, const char *table_dir, int64_t version,
 							 DeltaSnapshot **out, LakeError *err)
 {
-	return snapshot_load(a, table_dir, version, true, out, err);
+	return snapshot_load(a, table_dir, version, true, 0, out, err);
 }
 
 /*
@@ -1901,6 +1922,13 @@ LakeStatus
 delta_changes_load(const LakeAllocator *a, const char *table_dir, int64_t from_version,
 				   int64_t to_version, DeltaSnapshot **out, LakeError *err)
 {
+	return delta_changes_load_ex(a, table_dir, from_version, to_version, 0, out, err);
+}
+
+LakeStatus
+delta_changes_load_ex(const LakeAllocator *a, const char *table_dir, int64_t from_version,
+					  int64_t to_version, unsigned flags, DeltaSnapshot **out, LakeError *err)
+{
 	DeltaSnapshot *snap = NULL;
 	DeltaLogListing l;
 	DeltaReplay r;
@@ -1910,7 +1938,8 @@ delta_changes_load(const LakeAllocator *a, const char *table_dir, int64_t from_v
 	if (from_version < 0)
 		return lake_error_set(err, LAKE_ERROR_INVALID, "version %lld is not a valid table version",
 							  (long long) from_version);
-	if ((st = snapshot_load(a, table_dir, to_version, false, &snap, err)) != LAKE_OK)
+	if ((st = snapshot_load(a, table_dir, to_version, false, flags & DELTA_LOAD_SKIP_STATS, &snap,
+							err)) != LAKE_OK)
 		return st;
 	snapshot_free_files(a, snap);
 	snap->num_records = 0;
@@ -1926,6 +1955,7 @@ delta_changes_load(const LakeAllocator *a, const char *table_dir, int64_t from_v
 	}
 	replay_init(&r, a);
 	r.changes_only = true;
+	r.all_adds = (flags & DELTA_LOAD_ALL_ADDS) != 0;
 	for (int64_t v = from_version; v <= snap->version && st == LAKE_OK; v++)
 	{
 		int64_t		mtime = 0;
@@ -1940,7 +1970,7 @@ delta_changes_load(const LakeAllocator *a, const char *table_dir, int64_t from_v
 		st = replay_commit(a, &l, &r, v, &mtime, err);
 	}
 	if (st == LAKE_OK)
-		st = build_files(a, &r, snap, false, err);
+		st = build_files(a, &r, snap, false, flags, err);
 	replay_free(&r);
 	delta_log_listing_free(a, &l);
 	if (st != LAKE_OK)

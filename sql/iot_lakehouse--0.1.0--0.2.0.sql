@@ -219,3 +219,32 @@ LANGUAGE C CALLED ON NULL INPUT VOLATILE PARALLEL UNSAFE;
 
 COMMENT ON FUNCTION lakehouse.optimize(pg_catalog.regclass, pg_catalog.text[], pg_catalog.text) IS
 	'compact a Delta table''s small files, or rewrite it in Z-order';
+
+/*
+ * VACUUM: deletes the data files no version inside the retention needs
+ * (and none younger than it); returns them (with dry_run: lists them).  A
+ * retention shorter than the table's delta.deletedFileRetentionDuration
+ * (default 1 week) is refused unless retention_check => false.
+ */
+CREATE FUNCTION lakehouse.vacuum(target pg_catalog.regclass, retain pg_catalog.interval DEFAULT '7 days',
+								 dry_run pg_catalog.bool DEFAULT false,
+								 retention_check pg_catalog.bool DEFAULT true)
+RETURNS TABLE (path pg_catalog.text, size pg_catalog.int8, modified pg_catalog.timestamptz)
+AS 'MODULE_PATHNAME', 'lakehouse_vacuum'
+LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+
+COMMENT ON FUNCTION lakehouse.vacuum(pg_catalog.regclass, pg_catalog.interval, pg_catalog.bool, pg_catalog.bool) IS
+	'delete the data files of a Delta table that no version inside the retention needs';
+
+/* RESTORE: one commit that makes the table equal to a version (or the version as of an instant) */
+CREATE FUNCTION lakehouse.restore(target pg_catalog.regclass, version pg_catalog.int8 DEFAULT NULL,
+								  "timestamp" pg_catalog.timestamptz DEFAULT NULL)
+RETURNS TABLE (committed_version pg_catalog.int8, restored_version pg_catalog.int8, files_removed pg_catalog.int8,
+			   files_restored pg_catalog.int8, bytes_removed pg_catalog.int8, bytes_restored pg_catalog.int8)
+AS 'MODULE_PATHNAME', 'lakehouse_restore'
+LANGUAGE C CALLED ON NULL INPUT VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+
+COMMENT ON FUNCTION lakehouse.restore(pg_catalog.regclass, pg_catalog.int8, pg_catalog.timestamptz) IS
+	'make a Delta table equal to one of its versions, in one new commit';

@@ -84,6 +84,8 @@ typedef struct DeltaAddFile
 	int64_t		num_records;	/* -1 when the file has no stats */
 	DeltaColumnStats *stats;	/* per DeltaColumn (num_columns of them), or NULL without stats */
 	bool		tight_bounds;	/* stats.tightBounds (false only when DVs loosen them) */
+	char	   *stats_json;		/* the add's statistics text as in the log (unescaped), or NULL;
+								 * only with DELTA_LOAD_RAW_STATS */
 } DeltaAddFile;
 
 typedef struct DeltaKeyValue
@@ -163,6 +165,23 @@ extern LakeStatus delta_snapshot_load_metadata(const LakeAllocator *a, const cha
 extern void delta_snapshot_free(const LakeAllocator *a, DeltaSnapshot *snapshot);
 
 /*
+ * Options of delta_snapshot_load_ex and delta_changes_load_ex (bits).
+ * DELTA_LOAD_RAW_STATS keeps each file's statistics text as the log holds
+ * it in DeltaAddFile.stats_json (RESTORE re-adds files with it);
+ * DELTA_LOAD_SKIP_STATS leaves statistics unparsed (stats NULL,
+ * num_records -1: for callers that only need paths, such as VACUUM);
+ * DELTA_LOAD_ALL_ADDS (changes only) also gives the files added with
+ * dataChange false (rewrites such as OPTIMIZE).
+ */
+#define DELTA_LOAD_RAW_STATS	0x1
+#define DELTA_LOAD_SKIP_STATS	0x2
+#define DELTA_LOAD_ALL_ADDS		0x4
+
+/* delta_snapshot_load with options; flags 0 is delta_snapshot_load. */
+extern LakeStatus delta_snapshot_load_ex(const LakeAllocator *a, const char *table_dir, int64_t version,
+										 unsigned flags, DeltaSnapshot **out, LakeError *err);
+
+/*
  * The changes of an append-only stream: a snapshot of to_version (-1: the
  * latest; protocol, metadata, txns as delta_snapshot_load gives them)
  * whose files are instead every data file that versions from_version to
@@ -174,6 +193,10 @@ extern void delta_snapshot_free(const LakeAllocator *a, DeltaSnapshot *snapshot)
 extern LakeStatus delta_changes_load(const LakeAllocator *a, const char *table_dir,
 									 int64_t from_version, int64_t to_version,
 									 DeltaSnapshot **out, LakeError *err);
+/* The same with options (DELTA_LOAD_*); flags 0 is delta_changes_load. */
+extern LakeStatus delta_changes_load_ex(const LakeAllocator *a, const char *table_dir,
+										int64_t from_version, int64_t to_version, unsigned flags,
+										DeltaSnapshot **out, LakeError *err);
 
 /* True if dir holds a _delta_log directory. */
 extern bool delta_is_table(const char *dir);

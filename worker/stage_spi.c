@@ -9,6 +9,7 @@
 #include "access/table.h"
 #include "catalog/pg_type.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/datum.h"
 #include "utils/lsyscache.h"
 #include "utils/timestamp.h"
@@ -26,6 +27,7 @@ stage_spi_exec(const char *sql, int nparams, const StageParam *params, Oid chang
 	char		nulls[16];
 	int			i;
 	int			rc;
+	int			save_nestlevel;
 
 	Assert(nparams <= 16);
 	for (i = 0; i < nparams; i++)
@@ -44,6 +46,15 @@ stage_spi_exec(const char *sql, int nparams, const StageParam *params, Oid chang
 		spec.version = to_version;
 		lake_delta_push_override(changes_rel, &spec);
 	}
+	/*
+	 * Joins between a batch and a Delta table by hash, never by nested loop:
+	 * a foreign scan under a nested loop is read again for every outer row
+	 * (the estimates after pushdown are small enough to tempt the planner).
+	 * Undone below, or by the abort on error.
+	 */
+	save_nestlevel = NewGUCNestLevel();
+	(void) set_config_option("enable_nestloop", "off", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
 	PG_TRY();
 	{
 		rc = SPI_execute_with_args(sql, nparams, types, values, nulls, false, 0);
@@ -56,6 +67,7 @@ stage_spi_exec(const char *sql, int nparams, const StageParam *params, Oid chang
 			lake_delta_pop_override();
 	}
 	PG_END_TRY();
+	AtEOXact_GUC(true, save_nestlevel);
 	return SPI_processed;
 }
 

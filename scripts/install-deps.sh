@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
 	postgresql-15 postgresql-server-dev-15 postgresql-contrib
 	postgresql-15-pgtap pgtap
+	postgresql-15-cron
 	libcsv-dev libjansson-dev libsnappy-dev libzstd-dev zlib1g-dev liblz4-dev
 	build-essential clang libclang-rt-14-dev nodejs npm
 )

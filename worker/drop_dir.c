@@ -202,6 +202,7 @@ drop_dir_discover(const char *dir, int max, int *num_files)
 	struct timespec now;
 	int64		now_us;
 	int64		settle_us = (int64) lakehouse_settle_ms * 1000;
+	DropFile	oldest_pending = {NULL, 0, 0, NULL};
 
 	*num_files = 0;
 	d = AllocateDir(dir);
@@ -233,7 +234,17 @@ drop_dir_discover(const char *dir, int max, int *num_files)
 		mtime_us = drop_mtime_us(&st);
 		/* complete: renamed in (and unchanged since), or not modified for settle_ms */
 		if (!drop_moved_in_has(de->d_name, &st) && now_us - mtime_us < settle_us)
+		{
+			/* the oldest file still settling: nothing newer may overtake it */
+			DropFile	pending = {de->d_name, (int64) st.st_size, mtime_us, NULL};
+
+			if (oldest_pending.name == NULL || drop_file_cmp(&pending, &oldest_pending) < 0)
+			{
+				oldest_pending = pending;
+				oldest_pending.name = pstrdup(de->d_name);
+			}
 			continue;
+		}
 		if (n == cap)
 		{
 			cap = cap ? cap * 2 : 64;
@@ -249,6 +260,21 @@ drop_dir_discover(const char *dir, int max, int *num_files)
 	drop_moved_in_prune(dir);
 	if (n > 1)
 		qsort(files, n, sizeof(DropFile), drop_file_cmp);
+
+	/*
+	 * Arrival order is kept: a complete file newer than one still settling
+	 * (say, renamed in while the watch was being set up, so only settle_ms
+	 * tells) waits for it, so that "first arrival wins" means the order in
+	 * which the gateway dropped them.
+	 */
+	if (oldest_pending.name != NULL)
+	{
+		int			k = 0;
+
+		while (k < n && drop_file_cmp(&files[k], &oldest_pending) < 0)
+			k++;
+		n = k;
+	}
 	*num_files = Min(n, max);
 	return files;
 }

@@ -7,7 +7,8 @@
  *	  until a file is renamed into the drop directory (an inotify watch).
  *
  * Signals: SIGHUP reloads the settings; SIGTERM stops it between two
- * stages (a stage's Delta commit is never cut).  An error in a stage (a
+ * stages (a stage's Delta commit is never cut); the postmaster starts it
+ * again unless the server is shutting down.  An error in a stage (a
  * bad file is not one: Bronze rejects it) is caught: logged, recorded for
  * lakehouse.pipeline_status, the transaction rolled back, and the stage
  * is retried after a back-off that doubles up to a minute.  The worker
@@ -336,5 +337,11 @@ lakehouse_pipeline_worker_main(Datum main_arg)
 	}
 	if (inotify_fd >= 0)
 		close(inotify_fd);
-	proc_exit(0);
+
+	/*
+	 * Exit code 1: the postmaster starts us again after bgw_restart_time
+	 * when someone ended us alone (pg_terminate_backend); at shutdown it
+	 * does not.  With 0 the pipeline would stop until the next restart.
+	 */
+	proc_exit(1);
 }

@@ -1340,3 +1340,27 @@ test('pipeline_status.files_pending counts only files the pipeline will ingest (
 	const st = await P.statusRows(pgc);
 	assert.equal(st.bronze.files_pending, 0, 'nothing the pipeline would ever take is pending');
 });
+
+test('a worker ended alone (pg_terminate_backend) is started again and goes on with the stream', async () => {
+	await useDropDir(null);
+	p = await P.resetPipeline(pgc);
+	const workerPid = async () => L.pgValue(pgc,
+		"SELECT pid::text FROM pg_stat_activity WHERE backend_type = 'iot_lakehouse pipeline'");
+	const before = await workerPid();
+	assert.ok(before, 'a pipeline worker runs');
+	assert.equal(await L.pgValue(pgc, 'SELECT pg_terminate_backend($1::int)::text', [before]), 'true');
+	const end = Date.now() + 20000;
+	let after;
+	while (Date.now() < end)
+	{
+		after = await workerPid();
+		if (after && after !== before)
+			break;
+		await sleep(200);
+	}
+	assert.ok(after && after !== before, `a new worker within 20 s (had ${before}, now ${after})`);
+	P.dropFile(p, 'after_restart.csv', 'sensor_id,timestamp,temperature,humidity,location\n1001,2024-09-03 10:00:00,20,40,lab_a\n');
+	await P.waitCaughtUp(pgc);
+	assert.equal(await L.pgValue(pgc, 'SELECT count(*)::text FROM gold.sensor_hourly_avg'), '1',
+		'the new worker carries the drop through to Gold');
+});

@@ -976,12 +976,24 @@ lake_write_commit_table(LakeWriteTable *wt)
 	}
 	if (wt->rewrite)
 	{
+		int64		added_bytes = 0;
+		int64		removed_bytes = 0;
+
 		req.read_version = wt->rewrite_read_version;
 		req.blind_append = false;
 		req.adds_data_change = false;
 		req.removes = wt->rewrite_removes;
 		req.num_removes = wt->rewrite_num_removes;
 		req.table_metadata = wt->md;
+		/* the metrics Spark records for OPTIMIZE */
+		for (i = 0; i < num_adds; i++)
+			added_bytes += adds[i].size;
+		for (i = 0; i < req.num_removes; i++)
+			removed_bytes += Max(req.removes[i].size, 0);
+		req.operation_metrics_json =
+			psprintf("{\"numAddedFiles\":\"%d\",\"numRemovedFiles\":\"%d\",\"numAddedBytes\":\"" INT64_FORMAT
+					 "\",\"numRemovedBytes\":\"" INT64_FORMAT "\",\"numOutputRows\":\"" INT64_FORMAT "\"}",
+					 num_adds, req.num_removes, added_bytes, removed_bytes, wt->rows);
 	}
 	req.txn_app_id = wt->txn_app_id;
 	req.txn_version = wt->txn_version;

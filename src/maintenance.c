@@ -62,6 +62,12 @@ maintenance_table_dir(Oid relid, const char *what)
 				 errmsg("cannot %s \"%s\": this transaction has written rows to it", what, get_rel_name(relid)),
 				 errhint("Commit the transaction first.")));
 	lake_fdw_get_options(relid, &opts);
+	if (opts.version != NULL || opts.timestamp != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+				 errmsg("cannot %s foreign table \"%s\": it is pinned to a %s", what, get_rel_name(relid),
+						opts.version != NULL ? "version" : "timestamp"),
+				 errhint("Use a foreign table on the same path without time travel options.")));
 	lake_fdw_resolve(&opts);
 	if (!opts.is_delta)
 		ereport(ERROR,

@@ -170,6 +170,7 @@ static int	lake_csv_no_space(unsigned char c);
 static void lake_csv_json_value(StringInfo buf, const char *s, int len);
 static void lake_csv_error_callback(void *arg);
 static int	lake_csv_hex(char c);
+static bool lake_csv_relative_word(char **field, const int *ftype, int nf);
 
 /*
  * ingest_csv(target regclass, path text, delimiter text, header boolean,
@@ -1432,6 +1433,11 @@ lake_csv_date(char *s, int32 *out, const char **reason)
 		return false;
 	}
 	dterr = ParseDateTime(s, workbuf, sizeof(workbuf), field, ftype, MAXDATEFIELDS, &nf);
+	if (dterr == 0 && lake_csv_relative_word(field, ftype, nf))
+	{
+		*reason = "a date relative to the moment of reading (now, today, tomorrow, yesterday) is not a reading's date";
+		return false;
+	}
 	if (dterr == 0)
 		dterr = DecodeDateTime(field, ftype, nf, &dtype, &tt, &fsec, &tz);
 	if (dterr != 0 || dtype != DTK_DATE)
@@ -1576,6 +1582,16 @@ lake_csv_timestamp(LakeCsvState *st, char *s, bool with_zone, int64 *out, const 
 		return false;
 	}
 	dterr = ParseDateTime(s, workbuf, sizeof(workbuf), field, ftype, MAXDATEFIELDS, &nf);
+	/*
+	 * now, today, tomorrow, yesterday: the decoder takes them relative to
+	 * the moment of reading, so the same file would give other readings on
+	 * another day (or when replayed after a crash): not a timestamp here.
+	 */
+	if (dterr == 0 && lake_csv_relative_word(field, ftype, nf))
+	{
+		*reason = "a time relative to the moment of reading (now, today, tomorrow, yesterday) is not a reading's time";
+		return false;
+	}
 	/* a text without a zone is read in session_timezone: the source time zone here */
 	if (dterr == 0)
 		dterr = DecodeDateTime(field, ftype, nf, &dtype, &tt, &fsec, &tz);
@@ -1592,6 +1608,24 @@ lake_csv_timestamp(LakeCsvState *st, char *s, bool with_zone, int64 *out, const 
 	}
 	*out = ts + LAKE_UNIX_TO_PG_USECS;
 	return true;
+}
+
+/*
+ * now, today, tomorrow, yesterday among the parsed fields: the decoder
+ * takes them relative to the moment of reading, so the same file would
+ * give other values on another day (or when replayed after a crash).
+ */
+static bool
+lake_csv_relative_word(char **field, const int *ftype, int nf)
+{
+	int			i;
+
+	for (i = 0; i < nf; i++)
+		if (ftype[i] == DTK_STRING &&
+			(strcmp(field[i], "now") == 0 || strcmp(field[i], "today") == 0 ||
+			 strcmp(field[i], "tomorrow") == 0 || strcmp(field[i], "yesterday") == 0))
+			return true;
+	return false;
 }
 
 static int

@@ -19,7 +19,7 @@ SET timezone = 'UTC';
 CREATE EXTENSION pgtap;
 CREATE EXTENSION iot_lakehouse;
 
-SELECT plan(35);
+SELECT plan(37);
 
 \set dir :files/ingest_csv
 \set mkdir 'rm -rf ' :dir ' && mkdir -p ' :dir
@@ -215,6 +215,18 @@ SELECT throws_ok(format($$SELECT lakehouse.ingest_csv('misc', %L)$$, f('double.c
 SELECT throws_ok(format($$SELECT lakehouse.ingest_csv('misc', %L, header => false)$$, f('latin_data.csv')),
 	'22P02', format('line 1 of file "%s": invalid byte sequence for encoding "UTF8"', f('latin_data.csv')),
 	'without a header the first line is data, checked as data');
+
+-- ------------------------------------------ times relative to the reading
+
+SELECT sh($$printf 'id,ts,d\n1,yesterday,today\n2,2024-05-01 10:00,May 3 2024\n3,Now,TOMORROW\n' > rel.csv$$);
+CREATE FOREIGN TABLE rel (id int, ts timestamptz, d date, _rescued_data jsonb)
+	SERVER regress_i OPTIONS (path 'rel');
+SELECT is(lakehouse.ingest_csv('rel', f('rel.csv')), 3::bigint, 'a file with now/today/yesterday/tomorrow ingests');
+SELECT results_eq($$SELECT id, ts, d, _rescued_data - '_line' FROM rel ORDER BY id$$,
+	$$VALUES (1, NULL::timestamptz, NULL::date, '{"d": "today", "ts": "yesterday"}'::jsonb),
+			 (2, '2024-05-01 10:00+00', '2024-05-03', NULL),
+			 (3, NULL, NULL, '{"d": "TOMORROW", "ts": "Now"}')$$,
+	'times relative to the moment of reading are not readings: rescued, not guessed');
 
 SELECT * FROM finish();
 

@@ -212,7 +212,8 @@ lake_write_table(Relation rel)
 		LakeError	err;
 
 		lake_pg_error_init(&err);
-		if (delta_snapshot_load(&wt->alloc, wt->dir, -1, &wt->snapshot, &err) != LAKE_OK)
+		/* statistics are for readers: a write needs the schema, and the files' paths and partitions */
+		if (delta_snapshot_load_ex(&wt->alloc, wt->dir, -1, DELTA_LOAD_SKIP_STATS, &wt->snapshot, &err) != LAKE_OK)
 			lake_delta_report(&err, wt->dir);
 		wt->read_version = wt->snapshot->version;
 		wt->md = &wt->snapshot->metadata;
@@ -995,6 +996,8 @@ lake_write_commit_table(LakeWriteTable *wt)
 					 "\",\"numRemovedBytes\":\"" INT64_FORMAT "\",\"numOutputRows\":\"" INT64_FORMAT "\"}",
 					 num_adds, req.num_removes, added_bytes, removed_bytes, wt->rows);
 	}
+	if (!wt->create)
+		req.table_metadata = wt->md;	/* partition names without loading the log again */
 	req.txn_app_id = wt->txn_app_id;
 	req.txn_version = wt->txn_version;
 	req.operation = wt->operation != NULL ? wt->operation : "WRITE";

@@ -1938,8 +1938,8 @@ delta_changes_load_ex(const LakeAllocator *a, const char *table_dir, int64_t fro
 	if (from_version < 0)
 		return lake_error_set(err, LAKE_ERROR_INVALID, "version %lld is not a valid table version",
 							  (long long) from_version);
-	if ((st = snapshot_load(a, table_dir, to_version, false, flags & DELTA_LOAD_SKIP_STATS, &snap,
-							err)) != LAKE_OK)
+	/* the base snapshot gives metadata, protocol, txns: its files' statistics are not needed */
+	if ((st = snapshot_load(a, table_dir, to_version, false, DELTA_LOAD_SKIP_STATS, &snap, err)) != LAKE_OK)
 		return st;
 	snapshot_free_files(a, snap);
 	snap->num_records = 0;

@@ -252,6 +252,35 @@ pipeline_txn_version(const char *dir, const char *app_id, int64 *table_version)
 	return v;
 }
 
+void
+pipeline_txn_committed(const char *dir, const char *app_id, int64 txn_version, int64 version)
+{
+	PipelineLogCache *c;
+	struct stat st;
+	int			i;
+
+	for (c = pipeline_log_cache; c != NULL; c = c->next)
+		if (strcmp(c->dir, dir) == 0)
+			break;
+	/* only a cache that knew the version before ours can follow it */
+	if (c == NULL || c->version != version - 1 || !pipeline_commit_stat(dir, version, &st))
+		return;
+	for (i = 0; i < c->num_txns; i++)
+		if (strcmp(c->app_ids[i], app_id) == 0)
+			break;
+	if (i == c->num_txns)
+	{
+		c->app_ids = repalloc(c->app_ids, sizeof(char *) * (c->num_txns + 1));
+		c->txn_versions = repalloc(c->txn_versions, sizeof(int64) * (c->num_txns + 1));
+		c->app_ids[i] = MemoryContextStrdup(TopMemoryContext, app_id);
+		c->num_txns++;
+	}
+	c->txn_versions[i] = txn_version;
+	c->version = version;
+	c->ino = st.st_ino;
+	c->size = st.st_size;
+}
+
 /*
  * Run a stage now.  One run of a stage at a time in the database: an
  * advisory lock (pg_locks shows it as advisory (0x1a4e0501, stage)) held

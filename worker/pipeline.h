@@ -62,6 +62,8 @@ extern char *pipeline_root_dir(void);
 extern char *pipeline_drop_dir(void);
 /* The txn version of app_id in the latest snapshot of the Delta table in dir (-1: none). */
 extern int64 pipeline_txn_version(const char *dir, const char *app_id, int64 *table_version);
+/* We just committed version of dir with txn (app_id, txn_version): no need to read it back. */
+extern void pipeline_txn_committed(const char *dir, const char *app_id, int64 txn_version, int64 version);
 
 /* ---- stage_bronze.c, stage_silver.c, stage_gold.c ---- */
 

@@ -192,6 +192,7 @@ stage_bronze_run(const PipelineTables *t, PipelineRunResult *result)
 					  PIPELINE_APP_BRONZE, (long long) batch.id);
 	lake_write_set_stream(wt, PIPELINE_APP_BRONZE, batch.id, "STREAMING UPDATE", params);
 	result->version = lake_write_commit_now(wt);
+	pipeline_txn_committed(t->bronze_dir, PIPELINE_APP_BRONZE, batch.id, result->version);
 	result->committed = true;
 	result->source_version = batch.id;
 

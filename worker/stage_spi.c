@@ -16,6 +16,7 @@
 #include "utils/rel.h"
 
 #include "../fdw/lake_fdw.h"
+#include "pipeline.h"
 #include "stage_spi.h"
 
 uint64
@@ -123,6 +124,8 @@ stage_commit(Oid relid, const char *app_id, int64 txn_version, bool replace)
 	Relation	rel = table_open(relid, RowExclusiveLock);
 	LakeWriteTable *wt = lake_write_table(rel);
 	char	   *params;
+	char	   *dir;
+	int64		version;
 
 	table_close(rel, NoLock);
 	if (replace)
@@ -130,5 +133,8 @@ stage_commit(Oid relid, const char *app_id, int64 txn_version, bool replace)
 	params = psprintf("{\"outputMode\":\"%s\",\"queryId\":\"%s\",\"epochId\":\"%lld\"}",
 					  replace ? "Update" : "Append", app_id, (long long) txn_version);
 	lake_write_set_stream(wt, app_id, txn_version, "STREAMING UPDATE", params);
-	return lake_write_commit_now(wt);
+	dir = pstrdup(lake_write_dir(wt));
+	version = lake_write_commit_now(wt);
+	pipeline_txn_committed(dir, app_id, txn_version, version);
+	return version;
 }

@@ -20,7 +20,11 @@
 # DuckDB, incremental refresh with 100 thousand and 10 million rows in
 # Silver; about 2.5 minutes), BENCH_PIPELINE=only to run
 # that part alone (no heap table, report in bench/results/pipeline.md);
-# its own knobs (BENCH_PIPELINE_*) are listed at the top of the script.
+# its own knobs (BENCH_PIPELINE_*) are listed at the top of the script;
+# BENCH_ZORDER=0 to leave out the Z-order part (issue 6: bench/bench_zorder.mjs,
+# one sensor over one hour on BENCH_ZORDER_ROWS (10,000,000) readings against
+# a heap table with a btree index, before and after OPTIMIZE ZORDER BY;
+# about 3 minutes).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -98,5 +102,14 @@ if [ "$BENCH_PIPELINE" != 0 ]; then
 		BENCH_REPORT="$REPORT" BENCH_COMMAND="$COMMAND" \
 		node bench/bench_pipeline.mjs || status=$?
 	echo "bench: pipeline report written to bench/results/pipeline.md"
+fi
+
+# ---- table maintenance (issue 6): one sensor over one hour before and after Z-order ----
+if [ "${BENCH_ZORDER:-1}" != 0 ] && [ "$BENCH_PIPELINE" != only ]; then
+	echo "bench: Z-order (bench/bench_zorder.mjs)"
+	psql -X -q -v ON_ERROR_STOP=1 -c "CREATE EXTENSION IF NOT EXISTS iot_lakehouse"
+	BENCH_DIR="$LAKE_TEST_FILES" BENCH_GEN="$ROOT/$B/gen_sensor_data" BENCH_RUNS="$BENCH_RUNS" \
+		BENCH_REPORT="$REPORT" node bench/bench_zorder.mjs || status=$?
+	echo "bench: Z-order report written to bench/results/zorder.md"
 fi
 exit $status

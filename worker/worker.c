@@ -45,8 +45,9 @@
 
 PGDLLEXPORT void lakehouse_pipeline_worker_main(Datum main_arg);
 
-static bool worker_run_stage(PipelineStage stage, MemoryContext loop_cxt, PipelineRunResult *r);
-static bool worker_optimize(MemoryContext loop_cxt);
+typedef struct WorkerStep WorkerStep;
+static bool worker_run_step(WorkerStep *step, MemoryContext loop_cxt);
+static void worker_optimize(void);
 static void worker_watch(int *fd, char **watched, ino_t *watched_ino);
 static bool worker_drain(int fd, const char *dir);
 static void worker_exit(int code, Datum arg);
@@ -74,74 +75,59 @@ pipeline_worker_register(void)
 	RegisterBackgroundWorker(&worker);
 }
 
-/*
- * One stage in its own transaction.  False after an error (logged and
- * recorded; the transaction is rolled back).
- */
-static bool
-worker_run_stage(PipelineStage stage, MemoryContext loop_cxt, PipelineRunResult *r)
+/* A step of the loop: a stage, or the scheduled OPTIMIZE. */
+struct WorkerStep
 {
-	volatile bool ok = true;
+	bool		is_stage;
+	PipelineStage stage;		/* is_stage */
+	PipelineRunResult result;	/* is_stage */
+};
 
-	memset(r, 0, sizeof(*r));
-	SetCurrentStatementStartTimestamp();
-	StartTransactionCommand();
-	PushActiveSnapshot(GetTransactionSnapshot());
-	pgstat_report_activity(STATE_RUNNING, pipeline_stage_name(stage));
-	PG_TRY();
-	{
-		/* nothing to do until CREATE EXTENSION has run in this database */
-		if (OidIsValid(get_extension_oid("iot_lakehouse", true)))
-			pipeline_run_stage(stage, r);
-		PopActiveSnapshot();
-		CommitTransactionCommand();
-	}
-	PG_CATCH();
-	{
-		MemoryContextSwitchTo(loop_cxt);
-		EmitErrorReport();
-		FlushErrorState();
-		AbortCurrentTransaction();
-		ok = false;
-	}
-	PG_END_TRY();
-	pgstat_report_stat(false);
-	pgstat_report_activity(STATE_IDLE, NULL);
-	return ok;
+/*
+ * The scheduled OPTIMIZE (lakehouse.optimize_interval): compact the small
+ * files the stream left in Silver and Gold, in Z-order of (sensor_id,
+ * timestamp) and (sensor_id, hour).
+ */
+static void
+worker_optimize(void)
+{
+	PipelineTables t;
+	LakeOptimizeResult rs,
+				rg;
+
+	pipeline_tables_lookup(&t);
+	lake_optimize(t.silver, list_make2(makeString("sensor_id"), makeString("timestamp")), NULL, true, &rs);
+	lake_optimize(t.gold, list_make2(makeString("sensor_id"), makeString("hour")), NULL, true, &rg);
+	if (rs.version >= 0 || rg.version >= 0)
+		ereport(LOG,
+				(errmsg("iot_lakehouse pipeline optimized Silver (%lld files into %lld) and Gold (%lld files into %lld)",
+						(long long) rs.files_removed, (long long) rs.files_added,
+						(long long) rg.files_removed, (long long) rg.files_added)));
 }
 
 /*
- * lakehouse.optimize_interval: compact the small files the stream left in
- * Silver and Gold, in Z-order of (sensor_id, timestamp) and (sensor_id,
- * hour), in a transaction of its own.  False after an error (logged).
+ * One step in its own transaction, once CREATE EXTENSION has run in this
+ * database.  False after an error (logged, and for a stage recorded in
+ * the status; the transaction is rolled back).
  */
 static bool
-worker_optimize(MemoryContext loop_cxt)
+worker_run_step(WorkerStep *step, MemoryContext loop_cxt)
 {
 	volatile bool ok = true;
 
+	memset(&step->result, 0, sizeof(step->result));
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
 	PushActiveSnapshot(GetTransactionSnapshot());
-	pgstat_report_activity(STATE_RUNNING, "optimize");
+	pgstat_report_activity(STATE_RUNNING, step->is_stage ? pipeline_stage_name(step->stage) : "optimize");
 	PG_TRY();
 	{
 		if (OidIsValid(get_extension_oid("iot_lakehouse", true)))
 		{
-			PipelineTables t;
-			LakeOptimizeResult rs,
-						rg;
-
-			pipeline_tables_lookup(&t);
-			lake_optimize(t.silver, list_make2(makeString("sensor_id"), makeString("timestamp")),
-						  NULL, true, &rs);
-			lake_optimize(t.gold, list_make2(makeString("sensor_id"), makeString("hour")),
-						  NULL, true, &rg);
-			if (rs.version >= 0 || rg.version >= 0)
-				ereport(LOG,
-						(errmsg("iot_lakehouse pipeline optimized Silver (%lld files into %lld) and Gold (%lld files into %lld)",
-								(long long) rs.files_removed, (long long) rs.files_added,
-								(long long) rg.files_removed, (long long) rg.files_added)));
+			if (step->is_stage)
+				pipeline_run_stage(step->stage, &step->result);
+			else
+				worker_optimize();
 		}
 		PopActiveSnapshot();
 		CommitTransactionCommand();
@@ -287,29 +273,31 @@ lakehouse_pipeline_worker_main(Datum main_arg)
 			}
 			for (s = 0; s < PIPELINE_NUM_STAGES && !ShutdownRequestPending; s++)
 			{
-				PipelineRunResult r;
+				WorkerStep	step = {true, (PipelineStage) s};
 				TimestampTz now = GetCurrentTimestamp();
 
 				if (s != PIPELINE_BRONZE && lakehouse_refresh_interval > 0 &&
 					!TimestampDifferenceExceeds(last_refresh[s], now, lakehouse_refresh_interval))
 					continue;
-				if (!worker_run_stage((PipelineStage) s, loop_cxt, &r))
+				if (!worker_run_step(&step, loop_cxt))
 				{
 					failed = true;
 					continue;
 				}
-				if (r.committed)
+				if (step.result.committed)
 					last_refresh[s] = now;
 				/* a full batch may have left files behind: look again at once */
-				if (s == PIPELINE_BRONZE && r.committed)
+				if (s == PIPELINE_BRONZE && step.result.committed)
 					more = true;
 			}
 			if (lakehouse_optimize_interval > 0 && !ShutdownRequestPending &&
 				TimestampDifferenceExceeds(last_optimize, GetCurrentTimestamp(),
 										   lakehouse_optimize_interval * 1000))
 			{
+				WorkerStep	step = {false};
+
 				last_optimize = GetCurrentTimestamp();
-				if (!worker_optimize(loop_cxt))
+				if (!worker_run_step(&step, loop_cxt))
 					failed = true;
 			}
 			if (failed)

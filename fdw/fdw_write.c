@@ -73,7 +73,7 @@ struct LakeWriteTable
 	LakeAllocator alloc;		/* palloc in cxt */
 	bool		create;			/* no table yet: the commit creates it */
 	int64		read_version;	/* the version whose schema we write (-1 when creating) */
-	DeltaSnapshot *snapshot;	/* the table as read (NULL when creating) */
+	const DeltaSnapshot *snapshot;	/* the table as read (NULL when creating); the statement's, referenced */
 	DeltaMetadata *md;			/* borrowed from snapshot, or built for creation */
 	DeltaProtocol protocol;		/* for creation */
 	int			ncols;
@@ -209,14 +209,19 @@ lake_write_table(Relation rel)
 
 	if (delta_is_table(wt->dir))
 	{
-		LakeError	err;
+		LakeDeltaSpec latest;
 
-		lake_pg_error_init(&err);
-		/* statistics are for readers: a write needs the schema, and the files' paths and partitions */
-		if (delta_snapshot_load_ex(&wt->alloc, wt->dir, -1, DELTA_LOAD_SKIP_STATS, &wt->snapshot, &err) != LAKE_OK)
-			lake_delta_report(&err, wt->dir);
+		/*
+		 * The latest version as the statement reads it (one snapshot per
+		 * statement, fdw_delta.c): an INSERT ... SELECT, or a stage that
+		 * read the table first, loads the log once; held until the write
+		 * is committed or dropped.
+		 */
+		memset(&latest, 0, sizeof(latest));
+		latest.kind = LAKE_DELTA_LATEST;
+		wt->snapshot = lake_delta_acquire(wt->dir, &latest, wt->cxt);
 		wt->read_version = wt->snapshot->version;
-		wt->md = &wt->snapshot->metadata;
+		wt->md = (DeltaMetadata *) &wt->snapshot->metadata;
 		/* writer features we do not honour (CHECK constraints, generated columns, ...) */
 		if (wt->snapshot->protocol.min_writer_version > 2 &&
 			wt->snapshot->protocol.min_writer_version != 7)

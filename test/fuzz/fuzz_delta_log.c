@@ -10,6 +10,11 @@
  *	    3  checkpoint 00000000000000000001.checkpoint.parquet, then commit 2
  *	    4  the stats string of an add in a valid commit 0
  *
+ * The same log is then read as the streaming pipeline and the maintenance
+ * functions read it: the changes of a range of versions (with and without
+ * the rewrites), a VACUUM plan and a RESTORE plan (plans only: nothing is
+ * deleted), and the table's retention settings are parsed.
+ *
  * Besides what the sanitizers catch, the harness checks the contract: a
  * failure has a status and a message; a snapshot's files are sorted by path
  * with as many partition values as partition columns.
@@ -21,6 +26,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lake/delta_maintenance.h"
 #include "lake/delta_snapshot.h"
 
 static char table_dir[256];
@@ -211,5 +217,55 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&err, 0, sizeof(err));
 	st = delta_version_at_timestamp(a, table_dir, 1500, &v, &err);
 	check_failure(st, &err);
+
+	/* the streaming reads: the changes of every version, then of the last one */
+	for (int all = 0; all < 2; all++)
+	{
+		memset(&err, 0, sizeof(err));
+		s = NULL;
+		st = delta_changes_load_ex(a, table_dir, all ? 1 : 0, -1, all ? DELTA_LOAD_ALL_ADDS : 0, &s, &err);
+		check_failure(st, &err);
+		if (st == LAKE_OK)
+		{
+			check_snapshot(s);
+			if (all == 0)
+			{
+				int64_t		ms;
+
+				/* the retention settings of whatever metaData the log has */
+				memset(&err, 0, sizeof(err));
+				check_failure(delta_config_interval_ms(&s->metadata, DELTA_LOG_RETENTION_KEY,
+													   DELTA_DEFAULT_LOG_RETENTION_MS, &ms, &err), &err);
+			}
+		}
+		delta_snapshot_free(a, s);
+	}
+	/* the maintenance plans (read-only) */
+	{
+		DeltaVacuumPlan *vp = NULL;
+		DeltaRestorePlan *rp = NULL;
+
+		memset(&err, 0, sizeof(err));
+		st = delta_vacuum_plan(a, table_dir, 4000000000000LL, 0, &vp, &err);
+		check_failure(st, &err);
+		if (st == LAKE_OK)
+			delta_vacuum_plan_free(a, vp);
+		memset(&err, 0, sizeof(err));
+		st = delta_restore_plan(a, table_dir, 0, &rp, &err);
+		check_failure(st, &err);
+		if (st == LAKE_OK)
+			delta_restore_plan_free(a, rp);
+	}
+	/* an interval as the table properties spell them */
+	{
+		char		text[256];
+		int64_t		ms;
+		size_t		n = size < sizeof(text) - 1 ? size : sizeof(text) - 1;
+
+		memcpy(text, data, n);
+		text[n] = '\0';
+		memset(&err, 0, sizeof(err));
+		check_failure(delta_interval_parse_ms("delta.logRetentionDuration", text, &ms, &err), &err);
+	}
 	return 0;
 }

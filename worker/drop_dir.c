@@ -478,7 +478,6 @@ drop_batch_latest(const char *state_dir, DropBatch *batch)
 	{
 		text = drop_read_file(path);
 		lineno = 0;
-		batch->has_outcome = true;
 		for (line = text; line != NULL && *line != '\0'; line = next)
 		{
 			char	   *tab;

@@ -86,7 +86,6 @@ typedef struct DropBatch
 	int64		id;				/* the batch number (the Bronze txn version) */
 	DropFile   *files;
 	int			num_files;
-	bool		has_outcome;	/* the outcome (rejections) was recorded */
 } DropBatch;
 
 /* The complete *.csv and *.csv.gz files of dir, oldest first (at most max). */

@@ -13,17 +13,14 @@
 #include <string.h>
 #include <time.h>
 
-/* Called per commit file, ascending; info borrowed for the call. */
-typedef LakeStatus (*CommitFn) (void *ctx, int64_t version, int64_t timestamp_ms,
-								const json_t *commit_info, LakeError *err);
-
-static LakeStatus
-for_each_commit(const LakeAllocator *a, const DeltaLogListing *l, CommitFn fn, void *ctx,
-				LakeError *err)
+LakeStatus
+delta_log_for_each_commit(const LakeAllocator *a, const DeltaLogListing *l, DeltaCommitFn fn, void *ctx,
+						  LakeError *err)
 {
 	int64_t		prev = INT64_MIN;
+	bool		stop = false;
 
-	for (int i = 0; i < l->num_commits; i++)
+	for (int i = 0; i < l->num_commits && !stop; i++)
 	{
 		DeltaCommitInfo info;
 		int64_t		mtime = 0;
@@ -36,7 +33,7 @@ for_each_commit(const LakeAllocator *a, const DeltaLogListing *l, CommitFn fn, v
 		if (prev != INT64_MIN && ts <= prev)
 			ts = prev + 1;
 		prev = ts;
-		st = fn(ctx, l->commits[i], ts, info.commit_info, err);
+		st = fn(ctx, l->commits[i], ts, info.commit_info, &stop, err);
 		if (info.commit_info)
 			json_decref(info.commit_info);
 		if (st != LAKE_OK)
@@ -72,7 +69,7 @@ typedef struct TsCollect
 } TsCollect;
 
 static LakeStatus
-collect_ts(void *ctx, int64_t version, int64_t ts, const json_t *ci, LakeError *err)
+collect_ts(void *ctx, int64_t version, int64_t ts, const json_t *ci, bool *stop, LakeError *err)
 {
 	TsCollect  *c = ctx;
 
@@ -105,7 +102,7 @@ delta_commit_timestamps(const LakeAllocator *a, const char *table_dir, int64_t *
 			delta_log_listing_free(a, &l);
 			return LAKE_ERROR_NOMEM;
 		}
-		st = for_each_commit(a, &l, collect_ts, &c, err);
+		st = delta_log_for_each_commit(a, &l, collect_ts, &c, err);
 	}
 	delta_log_listing_free(a, &l);
 	if (st != LAKE_OK)
@@ -155,7 +152,7 @@ delta_version_at_timestamp(const LakeAllocator *a, const char *table_dir, int64_
 			st = LAKE_ERROR_NOMEM;
 			goto done;
 		}
-		if ((st = for_each_commit(a, &l, collect_ts, &c, err)) != LAKE_OK)
+		if ((st = delta_log_for_each_commit(a, &l, collect_ts, &c, err)) != LAKE_OK)
 			goto done;
 	}
 
@@ -246,7 +243,7 @@ dup_member_json(const LakeAllocator *a, const json_t *obj, const char *key, char
 }
 
 static LakeStatus
-collect_history(void *ctx, int64_t version, int64_t ts, const json_t *ci, LakeError *err)
+collect_history(void *ctx, int64_t version, int64_t ts, const json_t *ci, bool *stop, LakeError *err)
 {
 	HistCollect *c = ctx;
 	DeltaHistoryEntry *e = &c->entries[c->n++];
@@ -303,7 +300,7 @@ delta_history(const LakeAllocator *a, const char *table_dir, DeltaHistoryEntry *
 		if (c.entries == NULL)
 			st = LAKE_ERROR_NOMEM;
 		else
-			st = for_each_commit(a, &l, collect_history, &c, err);
+			st = delta_log_for_each_commit(a, &l, collect_history, &c, err);
 	}
 	delta_log_listing_free(a, &l);
 	if (st != LAKE_OK)

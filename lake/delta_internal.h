@@ -220,6 +220,17 @@ typedef struct DeltaCommitInfo
 	json_t	   *commit_info;	/* borrowed reference owned by the caller: json_decref it */
 } DeltaCommitInfo;
 
+/*
+ * Walk the commits ascending with their timestamps (inCommitTimestamp, else
+ * commitInfo.timestamp, else the file's mtime), made monotonic: a
+ * timestamp not after its predecessor's counts as the predecessor's + 1 ms.
+ * commit_info is borrowed for the call (may be NULL); fn may set *stop.
+ */
+typedef LakeStatus (*DeltaCommitFn) (void *ctx, int64_t version, int64_t timestamp_ms,
+									 const json_t *commit_info, bool *stop, LakeError *err);
+extern LakeStatus delta_log_for_each_commit(const LakeAllocator *a, const DeltaLogListing *l,
+											DeltaCommitFn fn, void *ctx, LakeError *err);
+
 /* Read a commit file's commitInfo (only that line is parsed). */
 extern LakeStatus delta_log_read_commit_info(const LakeAllocator *a, const DeltaLogListing *l,
 											 int64_t version, DeltaCommitInfo *info,

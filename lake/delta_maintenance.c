@@ -234,38 +234,39 @@ check_clock(int64_t now_ms, int64_t retain_ms, int64_t *cutoff, LakeError *err)
  * before cutoff (-1: none), *first_after the first committed after it
  * (-1: none).  Only the commits up to that one are read.
  */
+typedef struct CommitScan
+{
+	int64_t		cutoff;
+	int64_t		min_version;
+	int64_t		at_or_before;
+	int64_t		first_after;
+} CommitScan;
+
+static LakeStatus
+scan_commit(void *ctx, int64_t version, int64_t ts, const json_t *commit_info, bool *stop, LakeError *err)
+{
+	CommitScan *c = ctx;
+
+	if (ts > c->cutoff)
+	{
+		c->first_after = version;
+		*stop = true;
+	}
+	else if (version >= c->min_version)
+		c->at_or_before = version;
+	return LAKE_OK;
+}
+
 static LakeStatus
 scan_commit_times(const LakeAllocator *a, const DeltaLogListing *l, int64_t cutoff, int64_t min_version,
 				  int64_t *at_or_before, int64_t *first_after, LakeError *err)
 {
-	int64_t		prev = INT64_MIN;
+	CommitScan	c = {cutoff, min_version, -1, -1};
+	LakeStatus	st = delta_log_for_each_commit(a, l, scan_commit, &c, err);
 
-	*at_or_before = -1;
-	*first_after = -1;
-	for (int i = 0; i < l->num_commits; i++)
-	{
-		DeltaCommitInfo info;
-		int64_t		mtime = 0;
-		int64_t		ts;
-		LakeStatus	st;
-
-		if ((st = delta_log_read_commit_info(a, l, l->commits[i], &info, &mtime, err)) != LAKE_OK)
-			return st;
-		ts = info.has_timestamp ? info.timestamp_ms : mtime;
-		if (info.commit_info)
-			json_decref(info.commit_info);
-		if (prev != INT64_MIN && ts <= prev)
-			ts = prev + 1;
-		prev = ts;
-		if (ts > cutoff)
-		{
-			*first_after = l->commits[i];
-			break;
-		}
-		if (l->commits[i] >= min_version)
-			*at_or_before = l->commits[i];
-	}
-	return LAKE_OK;
+	*at_or_before = c.at_or_before;
+	*first_after = c.first_after;
+	return st;
 }
 
 static int64_t

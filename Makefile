@@ -33,7 +33,7 @@ build/liblake.a: $(LAKE_SRCS) $(wildcard include/lake/*.h)
 		$(CC) $(LAKE_CFLAGS) -c $$f -o build/lake/$$(basename $$f .c).o; done
 	@rm -f $@ && ar rcs $@ build/lake/*.o
 
-build/unit/%: test/unit/%.c test/unit/unit.h build/liblake.a
+build/unit/%: test/unit/%.c test/unit/unit.h test/unit/unit_delta.h build/liblake.a
 	@mkdir -p build/unit
 	$(CC) $(LAKE_CFLAGS) -Itest/unit $< build/liblake.a $(LAKE_LIBS) -o $@
 

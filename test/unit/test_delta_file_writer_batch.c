@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "unit.h"
+#include "unit_delta.h"
 #include "lake/delta_writer.h"
 
 #define NROWS 5000
@@ -32,15 +33,7 @@ typedef struct TestTable
 static void
 col(TestTable *t, int i, const char *name, DeltaTypeKind kind, bool nullable)
 {
-	DeltaColumn *c = &t->cols[i];
-
-	memset(c, 0, sizeof(*c));
-	c->name = (char *) name;
-	c->physical_name = (char *) name;
-	c->field_id = -1;
-	c->kind = kind;
-	c->nullable = nullable;
-	c->partition_index = -1;
+	unit_delta_column(&t->cols[i], name, kind, nullable);
 }
 
 /* id long not null, name string, value double, ts timestamp [, part string] */

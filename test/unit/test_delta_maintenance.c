@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "unit.h"
+#include "unit_delta.h"
 #include "lake/delta_maintenance.h"
 #include "lake/delta_writer.h"
 
@@ -46,15 +47,7 @@ typedef struct TestTable
 static void
 col(TestTable *t, int i, const char *name, DeltaTypeKind kind)
 {
-	DeltaColumn *c = &t->cols[i];
-
-	memset(c, 0, sizeof(*c));
-	c->name = (char *) name;
-	c->physical_name = (char *) name;
-	c->field_id = -1;
-	c->kind = kind;
-	c->nullable = true;
-	c->partition_index = -1;
+	unit_delta_column(&t->cols[i], name, kind, true);
 }
 
 /* id long, name string [, device string partition] */
@@ -1433,12 +1426,8 @@ main(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	NOW = (int64_t) ts.tv_sec * 1000;
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_delta_maintenance_XXXXXX");
-	if (mkdtemp(tmpdir) == NULL)
-	{
-		perror("mkdtemp");
+	if (!unit_tmpdir_make(tmpdir, sizeof(tmpdir), "test_delta_maintenance"))
 		return 1;
-	}
 	test_intervals();
 	test_load_options();
 	test_vacuum();
@@ -1449,15 +1438,6 @@ main(void)
 	test_auto_cleanup();
 	test_restore();
 	test_restore_partitioned();
-	if (unit_failed == 0 && getenv("KEEP_TMP") == NULL)
-	{
-		char		cmd[600];
-
-		snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
-		if (system(cmd) != 0)
-			fprintf(stderr, "could not remove %s\n", tmpdir);
-	}
-	else
-		fprintf(stderr, "left %s for inspection\n", tmpdir);
+	unit_tmpdir_finish(tmpdir);
 	return unit_finish("test_delta_maintenance");
 }

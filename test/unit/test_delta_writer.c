@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "unit.h"
+#include "unit_delta.h"
 #include "lake/delta_writer.h"
 #include "lake/parquet_reader.h"
 
@@ -40,19 +41,11 @@ typedef struct TestTable
 static void
 col(TestTable *t, int i, const char *name, DeltaTypeKind kind, bool nullable)
 {
-	DeltaColumn *c = &t->cols[i];
-
-	memset(c, 0, sizeof(*c));
-	c->name = (char *) name;
-	c->physical_name = (char *) name;
-	c->field_id = -1;
-	c->kind = kind;
-	c->nullable = nullable;
-	c->partition_index = -1;
+	unit_delta_column(&t->cols[i], name, kind, nullable);
 	if (kind == DELTA_TYPE_DECIMAL)
 	{
-		c->precision = 10;
-		c->scale = 2;
+		t->cols[i].precision = 10;
+		t->cols[i].scale = 2;
 	}
 }
 
@@ -1012,12 +1005,8 @@ main(void)
 {
 	char		path[512];
 
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_delta_writer_XXXXXX");
-	if (mkdtemp(tmpdir) == NULL)
-	{
-		perror("mkdtemp");
+	if (!unit_tmpdir_make(tmpdir, sizeof(tmpdir), "test_delta_writer"))
 		return 1;
-	}
 	snprintf(path, sizeof(path), "%s/duck.txt", tmpdir);
 	duck = fopen(path, "w");
 	test_escape();
@@ -1028,15 +1017,6 @@ main(void)
 	test_concurrent();
 	test_changes();
 	run_duckdb();
-	if (unit_failed == 0 && getenv("KEEP_TMP") == NULL)
-	{
-		char		cmd[600];
-
-		snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
-		if (system(cmd) != 0)
-			fprintf(stderr, "could not remove %s\n", tmpdir);
-	}
-	else
-		fprintf(stderr, "left %s for inspection\n", tmpdir);
+	unit_tmpdir_finish(tmpdir);
 	return unit_finish("test_delta_writer");
 }

@@ -130,7 +130,6 @@ static void lake_write_commit_all(void);
 static void lake_write_commit_table(LakeWriteTable *wt);
 static DeltaRemoveFile *lake_write_partition_removes(LakeWriteTable *wt, const DeltaNewFile *adds,
 													 int num_adds, int *num_removes);
-static void lake_write_notify(LakeWriteTable *wt, int64 version, const char *operation);
 static void lake_write_abort_all(void);
 static void lake_write_reset(void);
 static char *lake_write_resolve(LakeFdwOptions *opts);
@@ -1020,7 +1019,7 @@ lake_write_commit_table(LakeWriteTable *wt)
 	wt->committed_files = num_adds;
 	for (i = 0; i < num_adds; i++)
 		wt->committed_bytes += adds[i].size;
-	lake_write_notify(wt, version, req.operation);
+	lake_write_notify_commit(wt->relid, version, wt->rows, req.operation);
 	if (cp_err.status != LAKE_OK)
 		ereport(WARNING,
 				(errcode(lake_pg_errcode(&cp_err)),
@@ -1087,12 +1086,6 @@ lake_write_partition_removes(LakeWriteTable *wt, const DeltaNewFile *adds, int n
  * commit: listeners (dashboards, the next stage) learn of new data when
  * the transaction commits.
  */
-static void
-lake_write_notify(LakeWriteTable *wt, int64 version, const char *operation)
-{
-	lake_write_notify_commit(wt->relid, version, wt->rows, operation);
-}
-
 void
 lake_write_notify_commit(Oid relid, int64 version, int64 rows, const char *operation)
 {

@@ -11,6 +11,15 @@
 
 #include "nodes/pg_list.h"
 
+/*
+ * The Delta table directory of relid, after the checks every maintenance
+ * operation makes (what names it in messages: "optimize", "vacuum", ...):
+ * a Delta foreign table of the FDW, not pinned to a version or timestamp,
+ * without rows this transaction wrote to it; with check_privileges also
+ * ownership and pg_write_server_files.
+ */
+extern char *lake_maintenance_table_dir(Oid relid, const char *what, bool check_privileges);
+
 /* What one OPTIMIZE did. */
 typedef struct LakeOptimizeResult
 {

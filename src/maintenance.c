@@ -27,6 +27,7 @@
 
 #include "../fdw/lake_fdw.h"
 #include "lake/delta_maintenance.h"
+#include "lake_maintenance.h"
 #include "lake_pg.h"
 
 /* microseconds between 1970-01-01 and 2000-01-01 */
@@ -35,12 +36,16 @@
 PG_FUNCTION_INFO_V1(lakehouse_vacuum);
 PG_FUNCTION_INFO_V1(lakehouse_restore);
 
-static char *maintenance_table_dir(Oid relid, const char *what);
 static int64 maintenance_now_ms(void);
 
-/* The Delta table directory of relid, after the checks both functions need. */
-static char *
-maintenance_table_dir(Oid relid, const char *what)
+/*
+ * The Delta table directory of relid, after the checks every maintenance
+ * operation needs: a Delta foreign table, not pinned to a version, no rows
+ * of this transaction pending for it; with check_privileges also
+ * ownership and pg_write_server_files.
+ */
+char *
+lake_maintenance_table_dir(Oid relid, const char *what, bool check_privileges)
 {
 	LakeFdwOptions opts;
 
@@ -49,9 +54,9 @@ maintenance_table_dir(Oid relid, const char *what)
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("\"%s\" is not a foreign table of iot_lakehouse_fdw",
 						get_rel_name(relid) != NULL ? get_rel_name(relid) : "?")));
-	if (!pg_class_ownercheck(relid, GetUserId()))
+	if (check_privileges && !pg_class_ownercheck(relid, GetUserId()))
 		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_FOREIGN_TABLE, get_rel_name(relid));
-	if (!has_privs_of_role(GetUserId(), ROLE_PG_WRITE_SERVER_FILES))
+	if (check_privileges && !has_privs_of_role(GetUserId(), ROLE_PG_WRITE_SERVER_FILES))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("permission denied to %s Delta table \"%s\"", what, get_rel_name(relid)),
@@ -96,7 +101,7 @@ lakehouse_vacuum(PG_FUNCTION_ARGS)
 	bool		dry_run = PG_GETARG_BOOL(2);
 	bool		retention_check = PG_GETARG_BOOL(3);
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	char	   *dir = maintenance_table_dir(relid, "vacuum");
+	char	   *dir = lake_maintenance_table_dir(relid, "vacuum", true);
 	MemoryContext cxt;
 	LakeAllocator alloc;
 	LakeError	err;
@@ -187,7 +192,7 @@ lakehouse_restore(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("lakehouse.restore takes a version or a timestamp (one of them)")));
-	dir = maintenance_table_dir(relid, "restore");
+	dir = lake_maintenance_table_dir(relid, "restore", true);
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "iot_lakehouse restore", ALLOCSET_DEFAULT_SIZES);
 	lake_pg_allocator_init(&alloc, cxt);
 	lake_pg_error_init(&err);

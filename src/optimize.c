@@ -174,7 +174,7 @@ void
 lake_optimize(Oid relid, List *zorder_by, const char *where, bool only_small, LakeOptimizeResult *res)
 {
 	OptimizeState os;
-	LakeFdwOptions opts;
+	char	   *dir;
 	MemoryContext cxt;
 	MemoryContext oldcxt;
 	LakeAllocator alloc;
@@ -202,29 +202,13 @@ lake_optimize(Oid relid, List *zorder_by, const char *where, bool only_small, La
 
 	memset(res, 0, sizeof(*res));
 	res->version = -1;
-	if (!lake_fdw_is_lake_table(relid))
-		ereport(ERROR,
-				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("\"%s\" is not a foreign table of iot_lakehouse_fdw",
-						get_rel_name(relid) != NULL ? get_rel_name(relid) : "?")));
-	if (lake_write_pending_rows(relid) > 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("cannot optimize \"%s\": this transaction has written rows to it", get_rel_name(relid)),
-				 errhint("Commit the transaction first.")));
-	lake_fdw_get_options(relid, &opts);
-	lake_fdw_resolve(&opts);
-	if (!opts.is_delta)
-		ereport(ERROR,
-				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("foreign table \"%s\" is not a Delta table", get_rel_name(relid))));
-
+	dir = lake_maintenance_table_dir(relid, "optimize", false);
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "iot_lakehouse optimize", ALLOCSET_DEFAULT_SIZES);
 	oldcxt = MemoryContextSwitchTo(cxt);
 	lake_pg_allocator_init(&alloc, cxt);
 	lake_pg_error_init(&err);
-	if (delta_snapshot_load(&alloc, opts.location, -1, &snap, &err) != LAKE_OK)
-		lake_delta_report(&err, opts.location);
+	if (delta_snapshot_load(&alloc, dir, -1, &snap, &err) != LAKE_OK)
+		lake_delta_report(&err, dir);
 
 	memset(&os, 0, sizeof(os));
 	os.relid = relid;
